@@ -1,0 +1,1 @@
+"""Dagster definitions of Touchline: one folder per domain, loaded by definitions.py."""

@@ -1,0 +1,110 @@
+"""Shared fixtures: an isolated data directory per test, real servers on free ports,
+and a fresh MariaDB database for tests marked ``mariadb``."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from touchline.control import registry
+from touchline.control.db import migrate, session_scope
+from touchline.settings import Settings, load_settings
+
+REPO = Path(__file__).resolve().parent.parent
+
+MARIADB_ADMIN_URL = os.environ.get(
+    "TOUCHLINE_TEST_MYSQL_URL", "mysql+pymysql://touchline:touchline@127.0.0.1:3306/touchline_test"
+)
+
+os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point every TOUCHLINE_* setting at a fresh directory for this test."""
+    directory = tmp_path / "touchline"
+    directory.mkdir()
+    for name in list(os.environ):
+        if name.startswith("TOUCHLINE_") and not name.startswith("TOUCHLINE_TEST_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("TOUCHLINE_DATA_DIR", str(directory))
+    monkeypatch.setenv("TOUCHLINE_SETTINGS_FILE", str(directory / "none.env"))
+    monkeypatch.setenv("TOUCHLINE_SECRET_KEY", "test-secret-" + uuid.uuid4().hex)
+    return directory
+
+
+@pytest.fixture
+def settings(data_dir: Path) -> Settings:
+    s = load_settings()
+    migrate(s.resolved_control_db_url)
+    return s
+
+
+@pytest.fixture
+def make_account(settings: Settings):
+    """Create an account (and an API key for it) in the test's control database."""
+
+    def _make(
+        slug: str = "acme", domains: tuple[str, ...] = ()
+    ) -> tuple[registry.AccountInfo, str]:
+        with session_scope(settings.resolved_control_db_url) as session:
+            account = registry.create_account(session, slug, slug.title(), domains=list(domains))
+            key = registry.create_api_key(session, slug, "test")
+        return account, key.plaintext
+
+    return _make
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def serve():
+    """Serve a WSGI app over real HTTP on a free port; yields its base URL."""
+    servers = []
+
+    def _serve(app) -> str:
+        server = make_server("127.0.0.1", free_port(), app, threaded=True)
+        thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        thread.start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield _serve
+    for server in servers:
+        server.shutdown()
+
+
+@pytest.fixture
+def mariadb_url() -> Iterator[str]:
+    """A fresh, empty MariaDB database; dropped afterwards."""
+    import pymysql
+
+    from touchline.warehouse import parse_warehouse_url
+
+    admin = parse_warehouse_url(MARIADB_ADMIN_URL)
+    name = f"{admin.database}_{uuid.uuid4().hex[:10]}"
+    conn = pymysql.connect(
+        host=admin.host, port=admin.port, user=admin.user, password=admin.password or ""
+    )
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+        yield f"mysql+pymysql://{admin.user}:{admin.password}@{admin.host}:{admin.port}/{name}"
+    finally:
+        with conn.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        conn.close()

@@ -1,0 +1,387 @@
+"""The dbt project end to end: real hits loaded with Warehouse.replace_partition,
+real ``dbt build`` runs (a full build, then partitioned runs with --vars), on a
+DuckDB file and on the MariaDB test server.
+
+The hand-made hits cover the sessionisation edges (a gap of exactly 1800 s,
+1800.5 s and 1801 s, a visitor active across midnight), every channel of the
+default rule and its precedence, bots and non-pageview hits, and two accounts
+sharing a visitor id. Each warehouse runs four dbt builds in one test, so the
+assertions are grouped by build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from touchline.contract import LandedHit
+from touchline.warehouse import Warehouse, dbt_env
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DBT_PROJECT = REPO_ROOT / "dbt_project"
+MARIADB_URL = os.environ.get(
+    "TOUCHLINE_TEST_MYSQL_URL", "mysql+pymysql://touchline:touchline@127.0.0.1:3306/touchline_test"
+)
+
+ACME, GLOBEX = "acme", "globex"
+D1, D2 = date(2026, 11, 20), date(2026, 11, 21)
+HIT_NAMESPACE = uuid.UUID("5d7c1f0e-2b1a-4c39-9a51-0f6f1d0c7a11")
+
+
+# --------------------------------------------------------------------------- hits
+
+
+def _hit(
+    account: str,
+    visitor: str,
+    at: str,
+    *,
+    day: date = D1,
+    page: str = "/",
+    type: str = "pageview",
+    **fields: Any,
+) -> dict[str, Any]:
+    """A landed hit as the loader receives it; ``at`` is HH:MM:SS[.ffffff] UTC on ``day``."""
+    event_at = datetime.fromisoformat(f"{day.isoformat()}T{at}+00:00")
+    host = f"www.{account}.test"
+    hit = LandedHit(
+        hit_id=str(uuid.uuid5(HIT_NAMESPACE, f"{account}/{visitor}/{day}/{at}")),
+        type=type,
+        account=account,
+        event_at=event_at,
+        received_at=event_at + timedelta(milliseconds=150),
+        visitor_id=visitor,
+        url=f"https://{host}{page}",
+        user_agent="Mozilla/5.0 (test)",
+        **fields,
+    )
+    return hit.model_dump(mode="json")
+
+
+def acme_d1_hits() -> list[dict[str, Any]]:
+    a = ACME
+    return [
+        # gap of exactly 1800 s continues the session, 1801 s starts a new one
+        _hit(a, "v-gap", "10:00:00", utm_source="google", utm_medium="cpc", utm_campaign="brand"),
+        _hit(a, "v-gap", "10:30:00", page="/pricing"),
+        _hit(a, "v-gap", "11:00:01", page="/signup"),
+        # 1800.5 s is more than 30 minutes (TIMESTAMPDIFF(SECOND) would say 1800)
+        _hit(a, "v-frac", "12:00:00", utm_medium="email"),
+        _hit(a, "v-frac", "12:30:00.500000"),
+        # active across midnight: one session each day
+        _hit(a, "v-midnight", "23:50:00", referrer="https://www.bing.com/search?q=acme"),
+        # Paid Search: click ids win over any medium; medium compared trimmed, lower-case
+        _hit(a, "v-gclid", "09:00:00", gclid="Cj0KCQ", utm_medium="email"),
+        _hit(a, "v-wbraid", "09:01:00", wbraid="wb-1"),
+        _hit(a, "v-ppc", "09:02:00", utm_medium=" PPC "),
+        _hit(a, "v-fbclid-cpc", "09:03:00", fbclid="fb-1", utm_medium="cpc"),
+        # Paid Social
+        _hit(a, "v-ttclid", "09:04:00", ttclid="tt-1"),
+        _hit(a, "v-paid-social", "09:05:00", utm_medium="paid_social", utm_source="facebook"),
+        # Display, Email, Affiliates
+        _hit(a, "v-display", "09:06:00", utm_medium="cpm"),
+        _hit(a, "v-newsletter", "09:07:00", utm_medium="Newsletter"),
+        _hit(a, "v-affiliate", "09:08:00", utm_medium="affiliate"),
+        # Organic Social: social medium or a social referrer (subdomains too)
+        _hit(a, "v-fb-ref", "09:09:00", referrer="https://l.facebook.com/l.php?u=x"),
+        _hit(a, "v-social", "09:10:00", utm_medium="social"),
+        _hit(a, "v-tco", "09:11:00", referrer="https://t.co/abc"),
+        # Organic Search: medium organic or a search engine referrer
+        _hit(a, "v-google", "09:12:00", referrer="https://www.Google.co.uk/"),
+        _hit(a, "v-organic", "09:13:00", utm_medium="organic"),
+        # Other: any other medium
+        _hit(a, "v-other", "09:14:00", utm_medium="qr-code"),
+        # Referral: another host (notgoogle.com is not a search engine)
+        _hit(a, "v-referral", "09:15:00", referrer="https://blog.example.org/post"),
+        _hit(a, "v-notgoogle", "09:16:00", referrer="https://notgoogle.com/"),
+        # Direct: a referrer on the same host (www. ignored), empty medium / click id
+        _hit(a, "v-self", "09:17:00", referrer="https://ACME.test/pricing"),
+        _hit(a, "v-empty", "09:18:00", utm_medium="  ", gclid=""),
+        # the first hit decides the channel: Direct, not Email
+        _hit(a, "v-first", "09:20:00"),
+        _hit(a, "v-first", "09:30:00", utm_medium="email"),
+        # two Direct sessions of one visitor: 2 sessions, 1 visitor
+        _hit(a, "v-twice", "07:00:00"),
+        _hit(a, "v-twice", "08:00:00"),
+        # not counted: a bot, and a hit that is not a pageview
+        _hit(a, "v-bot", "09:40:00", is_bot=True, gclid="bot"),
+        _hit(a, "v-event", "09:41:00", type="event", utm_medium="cpc"),
+    ]
+
+
+def acme_d2_hits() -> list[dict[str, Any]]:
+    return [
+        _hit(ACME, "v-midnight", "00:05:00", day=D2),
+        _hit(ACME, "v-d2", "10:00:00", day=D2, referrer="https://news.example.net/"),
+    ]
+
+
+def globex_d1_hits() -> list[dict[str, Any]]:
+    return [
+        # same visitor id as in acme: separate sessions, separate account
+        _hit(GLOBEX, "v-gap", "10:00:00", utm_medium="cpc"),
+        _hit(GLOBEX, "v-g2", "10:05:00", referrer="https://news.ycombinator.com/item?id=1"),
+    ]
+
+
+def channel_rows(account: str, day: date, counts: dict[str, tuple[int, int, int]]) -> set[tuple]:
+    """{(account, day, channel, sessions, visitors, pageviews)}."""
+    return {(account, day.isoformat(), ch, *c) for ch, c in counts.items()}
+
+
+ACME_D1_EXPECTED = channel_rows(
+    ACME,
+    D1,
+    {
+        "Paid Search": (5, 5, 6),  # v-gap s1 (2 pv), gclid, wbraid, ppc, fbclid+cpc
+        "Paid Social": (2, 2, 2),
+        "Display": (1, 1, 1),
+        "Email": (2, 2, 2),  # v-frac s1, newsletter
+        "Affiliates": (1, 1, 1),
+        "Organic Social": (3, 3, 3),
+        "Organic Search": (3, 3, 3),  # v-midnight (bing), google.co.uk, organic
+        "Other": (1, 1, 1),
+        "Referral": (2, 2, 2),
+        # v-gap s2, v-frac s2, v-self, v-empty, v-first (2 pv), v-twice x2
+        "Direct": (7, 6, 8),
+    },
+)
+ACME_D2_EXPECTED = channel_rows(ACME, D2, {"Direct": (1, 1, 1), "Referral": (1, 1, 1)})
+GLOBEX_D1_EXPECTED = channel_rows(GLOBEX, D1, {"Paid Search": (1, 1, 1), "Referral": (1, 1, 1)})
+
+
+def acme_d1_hits_restated() -> list[dict[str, Any]]:
+    """acme's day 1 reloaded: the two Referral visitors are gone and v-gap came
+    back 1199 s after its second session started (same session)."""
+    hits = [h for h in acme_d1_hits() if h["visitor_id"] not in ("v-referral", "v-notgoogle")]
+    return hits + [_hit(ACME, "v-gap", "11:20:00", page="/thanks")]
+
+
+ACME_D1_RESTATED_EXPECTED = ACME_D1_EXPECTED - {
+    r for r in ACME_D1_EXPECTED if r[2] in ("Referral", "Direct")
+} | channel_rows(ACME, D1, {"Direct": (7, 6, 9)})
+
+
+# ----------------------------------------------------------------------- warehouses
+
+
+def _mariadb_admin_connect(url: str, database: str | None):
+    import pymysql
+
+    parts = urlsplit(url)
+    return pymysql.connect(
+        host=parts.hostname,
+        port=parts.port or 3306,
+        user=parts.username,
+        password=parts.password or "",
+        database=database,
+        autocommit=True,
+    )
+
+
+@pytest.fixture(
+    params=["duckdb", pytest.param("mariadb", marks=pytest.mark.mariadb)],
+)
+def warehouse_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty warehouse: a DuckDB file, or a fresh MariaDB database of the test user."""
+    if request.param == "duckdb":
+        yield f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
+        return
+    base = urlsplit(MARIADB_URL)
+    database = f"{base.path.lstrip('/')}_dbt_{uuid.uuid4().hex[:8]}"
+    try:
+        conn = _mariadb_admin_connect(MARIADB_URL, None)
+    except Exception as exc:  # noqa: BLE001 - the message says what to do
+        pytest.fail(f"MariaDB is not reachable ({exc}); run scripts/ensure_mariadb.sh")
+    with conn.cursor() as cur:
+        cur.execute(f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+    conn.close()
+    try:
+        yield urlunsplit(base._replace(path=f"/{database}"))
+    finally:
+        conn = _mariadb_admin_connect(MARIADB_URL, None)
+        with conn.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS `{database}`")
+        conn.close()
+
+
+def _dbt_executable() -> str:
+    candidate = Path(sys.executable).with_name("dbt")
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("dbt")
+    assert found, "dbt is not installed in this environment"
+    return found
+
+
+class DbtRunner:
+    """Runs the real dbt CLI against one warehouse, as Dagster would."""
+
+    def __init__(self, warehouse: Warehouse, work_dir: Path) -> None:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("TOUCHLINE_DBT_", "DBT_ENV_SECRET_TOUCHLINE"))
+        }
+        env.update(dbt_env(warehouse.target))
+        env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+        self.env = env
+        self.work_dir = work_dir
+        self.runs = 0
+
+    def build(self, *args: str, account: str | None = None, day: date | None = None) -> None:
+        self.runs += 1
+        command = [
+            _dbt_executable(),
+            "build",
+            "--project-dir", str(DBT_PROJECT),
+            "--profiles-dir", str(DBT_PROJECT),
+            "--target-path", str(self.work_dir / "target"),
+            "--log-path", str(self.work_dir / "logs"),
+            *args,
+        ]  # fmt: skip
+        if account or day:
+            partition = {"account": account, "date": day.isoformat() if day else None}
+            command += ["--vars", json.dumps({k: v for k, v in partition.items() if v})]
+        result = subprocess.run(
+            command, cwd=REPO_ROOT, env=self.env, capture_output=True, text=True, timeout=600
+        )
+        assert result.returncode == 0, (
+            f"dbt build #{self.runs} failed ({' '.join(command[1:])}):\n"
+            + "\n".join((result.stdout + result.stderr).splitlines()[-60:])
+        )
+
+
+def _channel_daily(warehouse: Warehouse) -> set[tuple]:
+    rows = warehouse.query(
+        "select account, date_day, channel, sessions, visitors, pageviews from fct_channel_daily"
+    )
+    return {
+        (
+            r["account"],
+            r["date_day"].isoformat(),
+            r["channel"],
+            int(r["sessions"]),
+            int(r["visitors"]),
+            int(r["pageviews"]),
+        )
+        for r in rows
+    }
+
+
+def _rows(warehouse: Warehouse, sql: str) -> list[dict[str, Any]]:
+    return warehouse.query(sql)
+
+
+SESSIONS_SNAPSHOT = "select * from int_sessions order by account, session_date, session_key"
+CHANNEL_SNAPSHOT = "select * from fct_channel_daily order by account, date_day, channel"
+
+
+def _session_key(account: str, visitor: str, first_hit_id: str) -> str:
+    return hashlib.md5(f"{account}-{visitor}-{first_hit_id}".encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------------- test
+
+
+def test_dbt_build_full_and_partitioned(warehouse_url: str, tmp_path: Path) -> None:
+    warehouse = Warehouse(warehouse_url)
+    warehouse.replace_partition(ACME, D1, acme_d1_hits())
+    warehouse.replace_partition(ACME, D2, acme_d2_hits())
+    warehouse.replace_partition(GLOBEX, D1, globex_d1_hits())
+    dbt = DbtRunner(warehouse, tmp_path)
+
+    # 1. full build (no vars): every model and test, every partition
+    dbt.build()
+
+    assert _channel_daily(warehouse) == ACME_D1_EXPECTED | ACME_D2_EXPECTED | GLOBEX_D1_EXPECTED
+
+    staged = _rows(warehouse, "select account, visitor_id from stg_hits__pageviews")
+    assert len(staged) == len(acme_d1_hits()) - 2 + len(acme_d2_hits()) + len(globex_d1_hits())
+    assert not {r["visitor_id"] for r in staged} & {"v-bot", "v-event"}
+
+    sessions = _rows(
+        warehouse,
+        "select account, visitor_id, session_date, visitor_session_number, first_hit_id,"
+        " session_key, session_start_at, session_end_at, session_duration_seconds, pageviews,"
+        " landing_host, landing_path, referrer_host, utm_medium, channel"
+        " from int_sessions order by account, visitor_id, session_start_at",
+    )
+    by_visitor: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for s in sessions:
+        by_visitor.setdefault((s["account"], s["visitor_id"]), []).append(s)
+
+    gap = by_visitor[(ACME, "v-gap")]
+    assert [(s["pageviews"], s["channel"]) for s in gap] == [(2, "Paid Search"), (1, "Direct")]
+    assert [s["visitor_session_number"] for s in gap] == [1, 2]
+    assert gap[0]["session_start_at"] == datetime(2026, 11, 20, 10, 0, 0)
+    assert gap[0]["session_end_at"] == datetime(2026, 11, 20, 10, 30, 0)
+    assert float(gap[0]["session_duration_seconds"]) == 1800.0
+    assert gap[0]["landing_host"] == "acme.test" and gap[0]["landing_path"] == "/"
+    assert gap[0]["utm_medium"] == "cpc"
+    first_hit = acme_d1_hits()[0]["hit_id"]
+    assert gap[0]["first_hit_id"] == first_hit
+    assert gap[0]["session_key"] == _session_key(ACME, "v-gap", first_hit)
+
+    frac = by_visitor[(ACME, "v-frac")]
+    assert [(s["pageviews"], s["channel"]) for s in frac] == [(1, "Email"), (1, "Direct")]
+
+    midnight = by_visitor[(ACME, "v-midnight")]
+    assert [(s["session_date"], s["channel"]) for s in midnight] == [
+        (D1, "Organic Search"),
+        (D2, "Direct"),
+    ]
+    assert midnight[0]["referrer_host"] == "bing.com"
+    assert by_visitor[(ACME, "v-google")][0]["referrer_host"] == "google.co.uk"
+    assert by_visitor[(ACME, "v-first")][0]["pageviews"] == 2
+    assert [s["channel"] for s in by_visitor[(GLOBEX, "v-gap")]] == ["Paid Search"]
+    assert len(sessions) == 31
+
+    # 2. partitioned run of acme / day 1 after its hits were restated; globex's
+    #    day 1 also changed in raw but is not run: it must keep its old rows
+    warehouse.replace_partition(ACME, D1, acme_d1_hits_restated())
+    warehouse.replace_partition(
+        GLOBEX, D1, globex_d1_hits() + [_hit(GLOBEX, "v-g3", "11:00:00", utm_medium="email")]
+    )
+    dbt.build("--select", "tag:partitioned", account=ACME, day=D1)
+
+    assert _channel_daily(warehouse) == (
+        ACME_D1_RESTATED_EXPECTED | ACME_D2_EXPECTED | GLOBEX_D1_EXPECTED
+    )
+    gap = _rows(
+        warehouse,
+        "select pageviews from int_sessions where account = 'acme' and visitor_id = 'v-gap'"
+        " order by session_start_at",
+    )
+    assert [r["pageviews"] for r in gap] == [2, 2]
+
+    # 3. the same partition again: identical rows, everywhere
+    sessions_before = _rows(warehouse, SESSIONS_SNAPSHOT)
+    channels_before = _rows(warehouse, CHANNEL_SNAPSHOT)
+    dbt.build("--select", "tag:partitioned", account=ACME, day=D1)
+    assert _rows(warehouse, SESSIONS_SNAPSHOT) == sessions_before
+    assert _rows(warehouse, CHANNEL_SNAPSHOT) == channels_before
+
+    # 4. acme's day 2 lost all its hits: its partition ends empty, nothing else moves
+    warehouse.replace_partition(ACME, D2, [])
+    dbt.build("--select", "tag:partitioned", account=ACME, day=D2)
+
+    assert _channel_daily(warehouse) == ACME_D1_RESTATED_EXPECTED | GLOBEX_D1_EXPECTED
+    assert not warehouse.query(
+        "select session_key from int_sessions where account = ? and session_date = ?", [ACME, D2]
+    )
+    assert [r for r in _rows(warehouse, SESSIONS_SNAPSHOT) if r["session_date"] != D2] == [
+        r for r in sessions_before if r["session_date"] != D2
+    ]

@@ -1,0 +1,1 @@
+"""The control database: accounts, API keys and (later) users, connections, rules."""

@@ -1,0 +1,376 @@
+"""Warehouse access for DuckDB (embedded default) and MySQL/MariaDB.
+
+One URL (``TOUCHLINE_WAREHOUSE_URL``) chooses the target for every component;
+:func:`parse_warehouse_url` and :func:`dbt_env` turn it into connection
+settings for Python and for dbt alike.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
+
+from touchline.contract import RAW_HIT_COLUMNS
+
+Dialect = Literal["duckdb", "mysql", "mariadb"]
+
+RAW_HITS_TABLE = "raw_hits"
+
+
+class WarehouseError(Exception):
+    """A warehouse problem worded for the person who has to fix it."""
+
+
+class WarehouseBusy(WarehouseError):
+    """DuckDB is held by a writer (a build) for longer than we wait."""
+
+
+@dataclass(frozen=True)
+class WarehouseTarget:
+    dialect: Dialect
+    path: str | None = None
+    host: str | None = None
+    port: int = 3306
+    user: str | None = None
+    password: str | None = None
+    database: str | None = None
+
+    @property
+    def schema(self) -> str:
+        """Where dbt builds and the raw tables live."""
+        return "main" if self.dialect == "duckdb" else str(self.database)
+
+    def redacted(self) -> str:
+        if self.dialect == "duckdb":
+            return f"duckdb:///{self.path}"
+        return f"{self.dialect}://{self.user}:***@{self.host}:{self.port}/{self.database}"
+
+
+def parse_warehouse_url(url: str, server_version: str | None = None) -> WarehouseTarget:
+    """``duckdb:///abs/path``, ``mysql+pymysql://u:p@h:port/db`` or ``mariadb+pymysql://…``.
+
+    A ``mysql`` URL whose server reports a MariaDB version gets the ``mariadb``
+    dbt adapter, which dbt-mysql needs to generate MariaDB-compatible SQL.
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.split("+", 1)[0].lower()
+    if scheme == "duckdb":
+        path = unquote(parts.path)
+        if parts.netloc:  # duckdb://relative/path
+            path = parts.netloc + path
+        if not path or path == "/":
+            raise WarehouseError("the DuckDB warehouse URL needs a file path: duckdb:///path/file")
+        return WarehouseTarget(dialect="duckdb", path=path)
+    if scheme in ("mysql", "mariadb"):
+        database = parts.path.lstrip("/")
+        if not database or not parts.hostname:
+            raise WarehouseError(
+                "the MySQL warehouse URL needs a host and a database: mysql+pymysql://user:pw@host/db"
+            )
+        dialect: Dialect = scheme  # type: ignore[assignment]
+        if scheme == "mysql" and server_version and "mariadb" in server_version.lower():
+            dialect = "mariadb"
+        return WarehouseTarget(
+            dialect=dialect,
+            host=parts.hostname,
+            port=parts.port or 3306,
+            user=unquote(parts.username or "root"),
+            password=unquote(parts.password or ""),
+            database=database,
+        )
+    raise WarehouseError(
+        f"unsupported warehouse URL scheme {parts.scheme!r}: use duckdb:/// or mysql+pymysql://"
+    )
+
+
+def dbt_env(target: WarehouseTarget) -> dict[str, str]:
+    """Environment for dbt's profiles.yml. The password goes in a DBT_ENV_SECRET_
+    variable, which dbt scrubs from its logs."""
+    env = {
+        "TOUCHLINE_DBT_TARGET": target.dialect,
+        "TOUCHLINE_DBT_SCHEMA": target.schema,
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    if target.dialect == "duckdb":
+        env["TOUCHLINE_DBT_DUCKDB_PATH"] = str(target.path)
+    else:
+        env.update(
+            {
+                "TOUCHLINE_DBT_HOST": str(target.host),
+                "TOUCHLINE_DBT_PORT": str(target.port),
+                "TOUCHLINE_DBT_USER": str(target.user),
+                "DBT_ENV_SECRET_TOUCHLINE_DBT_PASSWORD": target.password or "",
+            }
+        )
+    return env
+
+
+# Column types by dialect; DuckDB keeps naive timestamps in UTC.
+_TYPES: dict[str, tuple[str, str]] = {
+    # column: (duckdb, mysql)
+    "contract_version": ("INTEGER", "INT"),
+    "hit_id": ("VARCHAR", "VARCHAR(64)"),
+    "type": ("VARCHAR", "VARCHAR(32)"),
+    "account": ("VARCHAR", "VARCHAR(64)"),
+    "event_at": ("TIMESTAMP", "DATETIME(6)"),
+    "received_at": ("TIMESTAMP", "DATETIME(6)"),
+    "sent_at": ("TIMESTAMP", "DATETIME(6)"),
+    "client_ts": ("TIMESTAMP", "DATETIME(6)"),
+    "visitor_id": ("VARCHAR", "VARCHAR(128)"),
+    "session_id": ("VARCHAR", "VARCHAR(128)"),
+    "user_id": ("VARCHAR", "VARCHAR(256)"),
+    "url": ("VARCHAR", "TEXT"),
+    "referrer": ("VARCHAR", "TEXT"),
+    "title": ("VARCHAR", "TEXT"),
+    "ip": ("VARCHAR", "VARCHAR(64)"),
+    "user_agent": ("VARCHAR", "TEXT"),
+    "is_bot": ("BOOLEAN", "BOOLEAN"),
+    "dnt": ("BOOLEAN", "BOOLEAN"),
+    "cookie_mode": ("VARCHAR", "VARCHAR(16)"),
+    "schema_level": ("VARCHAR", "VARCHAR(16)"),
+    "properties": ("VARCHAR", "TEXT"),
+    "loaded_at": ("TIMESTAMP", "DATETIME(6)"),
+    "event_date": ("DATE", "DATE"),
+}
+_DEFAULT_TYPE = ("VARCHAR", "VARCHAR(512)")  # utm_* and click ids
+
+RAW_COLUMNS: tuple[str, ...] = RAW_HIT_COLUMNS + ("event_date",)
+
+
+def raw_hits_ddl(dialect: Dialect) -> list[str]:
+    index = 0 if dialect == "duckdb" else 1
+    cols = ",\n  ".join(f"{c} {_TYPES.get(c, _DEFAULT_TYPE)[index]}" for c in RAW_COLUMNS)
+    if dialect == "duckdb":
+        return [f"CREATE TABLE IF NOT EXISTS {RAW_HITS_TABLE} (\n  {cols}\n)"]
+    return [
+        f"CREATE TABLE IF NOT EXISTS {RAW_HITS_TABLE} (\n  {cols},\n"
+        f"  KEY ix_raw_hits_partition (account, event_date)\n"
+        ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
+    ]
+
+
+def _parse_ts(value: Any) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    return parsed
+
+
+_TS_COLUMNS = frozenset(c for c, t in _TYPES.items() if t[0] == "TIMESTAMP")
+
+
+def raw_row(hit: dict[str, Any], loaded_at: datetime) -> dict[str, Any]:
+    """A landed hit (any contract version) as a raw_hits row."""
+    row: dict[str, Any] = {}
+    for column in RAW_HIT_COLUMNS:
+        value = hit.get(column)
+        if column in _TS_COLUMNS:
+            value = _parse_ts(value)
+        elif column == "properties":
+            value = json.dumps(value or {}, separators=(",", ":"), sort_keys=True)
+        row[column] = value
+    row["loaded_at"] = loaded_at
+    row["event_date"] = row["event_at"].date() if row["event_at"] else None
+    return row
+
+
+def _tsv_field(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    text = str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+class Warehouse:
+    """Short-lived connections; DuckDB ones retry while a writer holds the file."""
+
+    def __init__(self, url: str, busy_timeout: float = 30.0) -> None:
+        self.url = url
+        self.busy_timeout = busy_timeout
+        self._target: WarehouseTarget | None = None
+
+    @property
+    def target(self) -> WarehouseTarget:
+        if self._target is None:
+            target = parse_warehouse_url(self.url)
+            if target.dialect == "mysql":
+                with self._mysql_connect(target) as conn, conn.cursor() as cur:
+                    cur.execute("SELECT VERSION()")
+                    target = parse_warehouse_url(self.url, cur.fetchone()[0])
+            self._target = target
+        return self._target
+
+    @property
+    def dialect(self) -> Dialect:
+        return self.target.dialect
+
+    @staticmethod
+    def _mysql_connect(target: WarehouseTarget):
+        import pymysql
+
+        try:
+            return pymysql.connect(
+                host=target.host,
+                port=target.port,
+                user=target.user,
+                password=target.password or "",
+                database=target.database,
+                local_infile=True,
+                charset="utf8mb4",
+                autocommit=False,
+            )
+        except pymysql.err.OperationalError as exc:
+            raise WarehouseError(
+                f"cannot connect to the warehouse at {target.redacted()}: {exc.args[-1]}"
+            ) from None
+
+    @contextlib.contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[Any]:
+        target = parse_warehouse_url(self.url) if self._target is None else self._target
+        if target.dialect == "duckdb":
+            conn = self._duckdb_connect(str(target.path), read_only)
+        else:
+            conn = self._mysql_connect(target)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    def _duckdb_connect(self, path: str, read_only: bool):
+        import duckdb
+
+        if read_only and not os.path.exists(path):
+            raise WarehouseError("the warehouse is empty: no partition has been materialised yet")
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        deadline = time.monotonic() + self.busy_timeout
+        delay = 0.05
+        while True:
+            try:
+                return duckdb.connect(path, read_only=read_only)
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                    if "lock" in str(exc).lower():
+                        raise WarehouseBusy(
+                            "the warehouse is busy with a build; try again in a moment"
+                        ) from None
+                    raise WarehouseError(f"cannot open the warehouse: {exc}") from None
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Run a read query written with ``?`` placeholders; rows as dicts."""
+        with self.connect(read_only=True) as conn:
+            if self.dialect == "duckdb":
+                cur = conn.execute(sql, list(params))
+                names = [d[0] for d in cur.description]
+                return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+            mysql_sql = sql.replace("%", "%%").replace("?", "%s")
+            with conn.cursor() as cur:
+                cur.execute(mysql_sql, list(params))
+                names = [d[0] for d in cur.description]
+                return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def table_exists(self, name: str) -> bool:
+        if self.dialect == "duckdb":
+            sql = "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = ?"
+            params: list[Any] = [name]
+        else:
+            sql = (
+                "SELECT count(*) AS n FROM information_schema.tables "
+                "WHERE table_schema = ? AND table_name = ?"
+            )
+            params = [self.target.database, name]
+        try:
+            return bool(self.query(sql, params)[0]["n"])
+        except WarehouseError as exc:
+            if "empty" in str(exc):
+                return False
+            raise
+
+    def replace_partition(self, account: str, day: date, hits: list[dict[str, Any]]) -> int:
+        """Make raw_hits hold exactly ``hits`` for (account, day), atomically."""
+        loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+        rows = [raw_row(h, loaded_at) for h in hits]
+        for row in rows:
+            if row["account"] != account or row["event_date"] != day:
+                raise WarehouseError(
+                    f"hit {row['hit_id']} belongs to {row['account']}/{row['event_date']}, "
+                    f"not to partition {account}/{day}"
+                )
+        if self.dialect == "duckdb":
+            return self._replace_duckdb(account, day, rows)
+        return self._replace_mysql(account, day, rows)
+
+    def _replace_duckdb(self, account: str, day: date, rows: list[dict[str, Any]]) -> int:
+        with tempfile.TemporaryDirectory() as tmp, self.connect() as conn:
+            path = os.path.join(tmp, "rows.ndjson")
+            with open(path, "w", encoding="utf-8") as handle:
+                for row in rows:
+                    handle.write(json.dumps(row, default=str) + "\n")
+            columns = ", ".join(f"'{c}': '{_TYPES.get(c, _DEFAULT_TYPE)[0]}'" for c in RAW_COLUMNS)
+            for ddl in raw_hits_ddl("duckdb"):
+                conn.execute(ddl)
+            conn.execute("BEGIN TRANSACTION")
+            conn.execute(
+                f"DELETE FROM {RAW_HITS_TABLE} WHERE account = ? AND event_date = ?", [account, day]
+            )
+            if rows:
+                conn.execute(
+                    f"INSERT INTO {RAW_HITS_TABLE} ({', '.join(RAW_COLUMNS)}) "
+                    f"SELECT {', '.join(RAW_COLUMNS)} FROM read_json(?, "
+                    f"format='newline_delimited', columns={{{columns}}})",
+                    [path],
+                )
+            conn.execute("COMMIT")
+        return len(rows)
+
+    def _replace_mysql(self, account: str, day: date, rows: list[dict[str, Any]]) -> int:
+        with tempfile.TemporaryDirectory() as tmp, self.connect() as conn:
+            path = os.path.join(tmp, "rows.tsv")
+            with open(path, "w", encoding="utf-8") as handle:
+                for row in rows:
+                    handle.write("\t".join(_tsv_field(row[c]) for c in RAW_COLUMNS) + "\n")
+            with conn.cursor() as cur:
+                for ddl in raw_hits_ddl(self.dialect):
+                    cur.execute(ddl)
+                cur.execute(
+                    f"DELETE FROM {RAW_HITS_TABLE} WHERE account = %s AND event_date = %s",
+                    (account, day),
+                )
+                if rows:
+                    cur.execute(
+                        f"LOAD DATA LOCAL INFILE %s INTO TABLE {RAW_HITS_TABLE} "
+                        "CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' "
+                        f"LINES TERMINATED BY '\\n' ({', '.join(RAW_COLUMNS)})",
+                        (path,),
+                    )
+            conn.commit()
+        return len(rows)
+
+    def ensure_raw_tables(self) -> None:
+        with self.connect() as conn:
+            for ddl in raw_hits_ddl(self.dialect):
+                if self.dialect == "duckdb":
+                    conn.execute(ddl)
+                else:
+                    with conn.cursor() as cur:
+                        cur.execute(ddl)
+            if self.dialect != "duckdb":
+                conn.commit()
