@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 BASE_HITS = 50_000
 DAYS = 14
 MARIADB_ADMIN = os.environ.get(
-    "TOUCHLINE_TEST_MYSQL_URL", "mysql+pymysql://touchline:touchline@127.0.0.1:3306/touchline_test"
+    "TOUCHLINE_TEST_MYSQL_URL", "mysql+pymysql://touchline:tl-test-pw-4d1c@127.0.0.1:3306/touchline_test"
 )
 
 

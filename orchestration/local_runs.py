@@ -3,9 +3,11 @@ the runs show in the UI exactly like scheduled ones."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from dagster import DagsterInstance
 
@@ -28,11 +30,30 @@ def register_accounts(instance: DagsterInstance, accounts: Sequence[str]) -> Non
         instance.add_dynamic_partitions(accounts_partitions.name, new)
 
 
-def build_views(instance: DagsterInstance) -> bool:
+# Runs started from the command line print warnings only; the full event log is
+# in the Dagster UI, and dbt's own output goes to the log file the caller names.
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+@contextlib.contextmanager
+def dbt_output_to(log_path: Path | None) -> Iterator[None]:
+    if log_path is None:
+        yield
+        return
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "a", encoding="utf-8") as handle, contextlib.redirect_stdout(handle):
+        yield
+
+
+def build_views(instance: DagsterInstance, log_path: Path | None = None) -> bool:
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def("warehouse_views")
-    return job.execute_in_process(instance=instance, raise_on_error=False).success
+    with dbt_output_to(log_path):
+        result = job.execute_in_process(
+            instance=instance, raise_on_error=False, run_config=QUIET_RUN_CONFIG
+        )
+    return result.success
 
 
 def materialize_account_days(
@@ -40,6 +61,7 @@ def materialize_account_days(
     days: Sequence[date],
     instance: DagsterInstance | None = None,
     on_done: Callable[[PartitionRun], None] | None = None,
+    log_path: Path | None = None,
 ) -> list[PartitionRun]:
     """Run the account_day job for each day, in order; a failed day does not stop the rest."""
     import time
@@ -52,12 +74,14 @@ def materialize_account_days(
     runs = []
     for day in days:
         started = time.monotonic()
-        result = job.execute_in_process(
-            instance=instance,
-            partition_key=account_day_key(account, day),
-            raise_on_error=False,
-            tags={"touchline/account": account, "touchline/trigger": "cli"},
-        )
+        with dbt_output_to(log_path):
+            result = job.execute_in_process(
+                instance=instance,
+                partition_key=account_day_key(account, day),
+                raise_on_error=False,
+                run_config=QUIET_RUN_CONFIG,
+                tags={"touchline/account": account, "touchline/trigger": "cli"},
+            )
         run = PartitionRun(account, day, result.success, result.run_id, time.monotonic() - started)
         runs.append(run)
         if on_done:

@@ -20,7 +20,7 @@ from touchline.settings import Settings, load_settings
 REPO = Path(__file__).resolve().parent.parent
 
 MARIADB_ADMIN_URL = os.environ.get(
-    "TOUCHLINE_TEST_MYSQL_URL", "mysql+pymysql://touchline:touchline@127.0.0.1:3306/touchline_test"
+    "TOUCHLINE_TEST_MYSQL_URL", "mysql+pymysql://touchline:tl-test-pw-4d1c@127.0.0.1:3306/touchline_test"
 )
 
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")

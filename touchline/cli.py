@@ -254,11 +254,14 @@ def materialize(account: str, start: str, end: str | None) -> None:
 
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     try:
-        build_views_ok = build_views(_instance())
-        if not build_views_ok:
+        log_path = settings.data_dir / "logs" / "materialize-dbt.log"
+        click.echo(f"dbt's output goes to {log_path}", err=True)
+        if not build_views(_instance(), log_path):
             raise click.ClickException("building the staging views failed; see the Dagster UI")
         with tqdm(total=len(days), desc=f"materialising {account}", unit="day") as bar:
-            runs = materialize_account_days(account, days, _instance(), lambda r: bar.update(1))
+            runs = materialize_account_days(
+                account, days, _instance(), lambda r: bar.update(1), log_path
+            )
     except WarehouseError as exc:
         raise _fail(exc) from None
     failed = [r for r in runs if not r.success]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import shutil
 import signal
@@ -12,6 +14,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta, timezone
+from urllib.parse import urlsplit
 
 import click
 import requests
@@ -89,22 +92,34 @@ def demo_account(settings: Settings) -> registry.AccountInfo:
 
 
 def send_hits(base_url: str, hits: list[dict], progress: tqdm) -> int:
-    """POST every hit; returns how many the collector refused."""
+    """POST every hit, one request each, over keep-alive connections; returns how
+    many the collector refused."""
+    parts = urlsplit(base_url)
     local = threading.local()
     refused = 0
     lock = threading.Lock()
 
     def post(hit: dict) -> None:
         nonlocal refused
-        session = getattr(local, "session", None)
-        if session is None:
-            session = local.session = requests.Session()
-        body = {k: v for k, v in hit.items() if not k.startswith("_")}
-        headers = {"User-Agent": hit.get("_user_agent", "touchline-demo")}
-        response = session.post(base_url + "/collect", json=body, headers=headers, timeout=30)
+        conn = getattr(local, "conn", None)
+        if conn is None:
+            conn = local.conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        body = json.dumps({k: v for k, v in hit.items() if not k.startswith("_")})
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": hit.get("_user_agent", "touchline-demo"),
+        }
+        try:
+            conn.request("POST", "/collect", body, headers)
+            response = conn.getresponse()
+            response.read()
+            ok = response.status < 300
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            local.conn = None
+            ok = False
         with lock:
-            if response.status_code >= 300:
-                refused += 1
+            refused += 0 if ok else 1
             progress.update(1)
 
     with ThreadPoolExecutor(SENDERS) as pool:
@@ -151,11 +166,13 @@ def run_demo(settings: Settings, hits: int = 50_000, days: int = 14) -> bool:
 
     instance = DagsterInstance.get()
     click.echo("Materialising through Dagster (staging views, then one run per day)…")
-    if not build_views(instance):
+    log_path = settings.data_dir / "logs" / "demo-dbt.log"
+    click.echo(f"(dbt's output goes to {log_path})")
+    if not build_views(instance, log_path):
         raise RuntimeError("building the staging views failed; open the Dagster UI to see why")
     with tqdm(total=len(simulation.days), desc="materialising", unit="partition") as bar:
         runs = materialize_account_days(
-            DEMO_ACCOUNT, simulation.days, instance, lambda _run: bar.update(1)
+            DEMO_ACCOUNT, simulation.days, instance, lambda _run: bar.update(1), log_path
         )
     failed = [r for r in runs if not r.success]
     if failed:

@@ -23,6 +23,7 @@ from touchline.contract import RAW_HIT_COLUMNS
 Dialect = Literal["duckdb", "mysql", "mariadb"]
 
 RAW_HITS_TABLE = "raw_hits"
+DBT_PROJECT_NAME = "touchline"
 
 
 class WarehouseError(Exception):
@@ -94,6 +95,13 @@ def parse_warehouse_url(url: str, server_version: str | None = None) -> Warehous
 def dbt_env(target: WarehouseTarget) -> dict[str, str]:
     """Environment for dbt's profiles.yml. The password goes in a DBT_ENV_SECRET_
     variable, which dbt scrubs from its logs."""
+    if target.password and target.password.lower() in DBT_PROJECT_NAME:
+        # dbt masks every occurrence of a secret in its output, node names included,
+        # which breaks the events Dagster reads from it.
+        raise WarehouseError(
+            "the warehouse password must not be part of the word "
+            f"'{DBT_PROJECT_NAME}': choose a longer password"
+        )
     env = {
         "TOUCHLINE_DBT_TARGET": target.dialect,
         "TOUCHLINE_DBT_SCHEMA": target.schema,

@@ -1,6 +1,5 @@
 """Accounts in the control database become partitions of the ``account`` dimension."""
 
-
 from collections.abc import Iterable
 
 from dagster import DefaultSensorStatus, SensorEvaluationContext, SensorResult, SkipReason, sensor

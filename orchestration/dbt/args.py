@@ -37,3 +37,32 @@ def partition_date_column(node: Mapping[str, Any]) -> str | None:
 
 def partition_count_sql(table: str, date_column: str) -> str:
     return f"SELECT count(*) AS n FROM {table} WHERE account = ? AND {date_column} = ?"
+
+
+def tables_behind_views(manifest: Mapping[str, Any], unique_id: str) -> list[str]:
+    """Upstream nodes a model reads *through* views.
+
+    A view is rebuilt only on deploy, not per partition, so a partitioned model
+    that reads a view really depends on the view's inputs: without that edge
+    Dagster could run the model before the partition's raw data is loaded.
+    """
+    nodes = {**manifest.get("nodes", {}), **manifest.get("sources", {})}
+    found: list[str] = []
+
+    def is_view(uid: str) -> bool:
+        node = nodes.get(uid, {})
+        return node.get("resource_type") == "model" and (
+            node.get("config", {}).get("materialized") == "view"
+        )
+
+    def walk(uid: str) -> None:
+        for parent in nodes.get(uid, {}).get("depends_on", {}).get("nodes", []):
+            if is_view(parent):
+                walk(parent)
+            elif parent not in found:
+                found.append(parent)
+
+    for parent in nodes.get(unique_id, {}).get("depends_on", {}).get("nodes", []):
+        if is_view(parent):
+            walk(parent)
+    return found

@@ -1,12 +1,11 @@
 """dbt models as Dagster assets, split by partitioning: views once, incremental
 models per account and day."""
 
-
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, Output
+from dagster import AssetDep, AssetExecutionContext, AssetKey, AssetSpec, Output
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -14,7 +13,13 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from orchestration.dbt.args import build_args, group_for, partition_count_sql, partition_date_column
+from orchestration.dbt.args import (
+    build_args,
+    group_for,
+    partition_count_sql,
+    partition_date_column,
+    tables_behind_views,
+)
 from orchestration.dbt.project import dbt_project
 from orchestration.hits.assets import WAREHOUSE_POOL
 from orchestration.partitions import account_day_partitions, split_key
@@ -42,6 +47,20 @@ class TouchlineDbtTranslator(DagsterDbtTranslator):
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return group_for(dbt_resource_props.get("fqn", []))
+
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: Any
+    ) -> AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        if unique_id not in manifest.get("nodes", {}):
+            return spec
+        have = {dep.asset_key for dep in spec.deps}
+        extra = [
+            AssetKey(({**manifest["nodes"], **manifest.get("sources", {})})[uid]["name"])
+            for uid in tables_behind_views(manifest, unique_id)
+        ]
+        new = [AssetDep(key) for key in extra if key not in have]
+        return spec.merge_attributes(deps=new) if new else spec
 
 
 translator = TouchlineDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))

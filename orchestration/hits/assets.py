@@ -1,6 +1,5 @@
 """Landed hits → the raw warehouse table, one account and day at a time."""
 
-
 from dagster import (
     AssetExecutionContext,
     AssetsDefinition,

@@ -1,6 +1,5 @@
 """The nightly schedule: one run per account for yesterday."""
 
-
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 

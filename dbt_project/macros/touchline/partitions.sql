@@ -56,14 +56,20 @@
 
 
 {#- pre_hook of every partitioned model:
-        pre_hook="{{ delete_partition('session_date') }}"
+        meta={'partition_date_column': 'session_date'},
+        pre_hook="{{ delete_partition() }}"
     delete+insert only deletes the keys present in the new rows, so a
     partition whose hits are gone (or fewer) would keep stale rows. This
     deletes the whole partition first, in the same transaction as the insert.
     Without partition vars it deletes everything: an unpartitioned run of an
-    existing table is then an exact rebuild too. -#}
-{% macro delete_partition(date_column, account_column='account') -%}
+    existing table is then an exact rebuild too. The day column comes from
+    the model's meta.partition_date_column (Dagster reads it too) unless given. -#}
+{% macro delete_partition(date_column=none, account_column='account') -%}
     {%- if is_incremental() -%}
+        {%- set date_column = date_column or (model.config.get('meta') or {}).get('partition_date_column') -%}
+        {%- if not date_column -%}
+            {{ exceptions.raise_compiler_error("delete_partition: set meta.partition_date_column on " ~ this) }}
+        {%- endif -%}
         delete from {{ this }} where {{ touchline.partition_filter(date_column, account_column) }}
     {%- endif -%}
 {%- endmacro %}

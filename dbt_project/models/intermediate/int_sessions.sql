@@ -3,7 +3,8 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key=['account', 'session_date', 'session_key'],
-        pre_hook="{{ delete_partition('session_date') }}",
+        meta={'partition_date_column': 'session_date'},
+        pre_hook="{{ delete_partition() }}",
         post_hook="{{ ensure_partition_index(['account', 'session_date', 'session_key']) }}",
         tags=['partitioned'],
     )
