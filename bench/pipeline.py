@@ -26,7 +26,8 @@ REPO = Path(__file__).resolve().parent.parent
 BASE_HITS = 50_000
 DAYS = 14
 MARIADB_ADMIN = os.environ.get(
-    "TOUCHLINE_TEST_MYSQL_URL", "mysql+pymysql://touchline:tl-test-pw-4d1c@127.0.0.1:3306/touchline_test"
+    "TOUCHLINE_TEST_MYSQL_URL",
+    "mysql+pymysql://touchline:tl-test-pw-4d1c@127.0.0.1:3306/touchline_test",
 )
 
 
@@ -87,7 +88,7 @@ def child(hits: int, out: Path) -> None:
 
     # dbt: one full build of every model over all the hits.
     started = time.perf_counter()
-    run_dbt(["build", "--full-refresh"], target)
+    run_dbt(["build", "--full-refresh"], target)  # output captured, shown only on failure
     result["dbt_full_s"] = time.perf_counter() - started
 
     # One partition: dbt alone, then the same partition through Dagster.
@@ -103,7 +104,8 @@ def child(hits: int, out: Path) -> None:
 
     from orchestration.local_runs import materialize_account_days
 
-    runs = materialize_account_days("bench", [day, day])  # the first warms imports
+    log = settings.data_dir / "dbt.log"
+    runs = materialize_account_days("bench", [day, day], log_path=log)  # the first warms imports
     result["dagster_partition_s"] = runs[-1].seconds
     result["overhead_s"] = runs[-1].seconds - result["dbt_partition_s"] - result["load_partition_s"]
     out.write_text(json.dumps(result))

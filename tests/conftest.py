@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -20,7 +22,8 @@ from touchline.settings import Settings, load_settings
 REPO = Path(__file__).resolve().parent.parent
 
 MARIADB_ADMIN_URL = os.environ.get(
-    "TOUCHLINE_TEST_MYSQL_URL", "mysql+pymysql://touchline:tl-test-pw-4d1c@127.0.0.1:3306/touchline_test"
+    "TOUCHLINE_TEST_MYSQL_URL",
+    "mysql+pymysql://touchline:tl-test-pw-4d1c@127.0.0.1:3306/touchline_test",
 )
 
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
@@ -108,3 +111,15 @@ def mariadb_url() -> Iterator[str]:
         with conn.cursor() as cur:
             cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
         conn.close()
+
+
+def run_touchline(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    """The `touchline` command line in its own process, as an operator runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "touchline.cli", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )

@@ -7,29 +7,22 @@ command line in subprocesses, gunicorn serving the collector and the API.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from datetime import date, timedelta
 
 import pytest
 import requests
+from dagster import AssetKey, DagsterInstance
 from tqdm import tqdm
 
-from tests.conftest import REPO, free_port
+from orchestration.partitions import account_day_key
+from tests.conftest import free_port, run_touchline
 from touchline.demo import Service, send_hits
 from touchline.simulator import simulate
 from touchline.warehouse import Warehouse
 
 
 def cli(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "touchline.cli", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    result = run_touchline(env, *args)
     assert result.returncode == 0, f"touchline {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
     return result.stdout
 
@@ -70,6 +63,25 @@ def test_hits_become_report_rows_and_rematerialising_changes_nothing(warehouse_e
 
     first, last = simulation.days[0].isoformat(), simulation.days[-1].isoformat()
     cli(env, "materialize", "acme", "--start", first, "--end", last)
+
+    # What a data engineer sees in the UI: every materialisation carries its row count.
+    with DagsterInstance.from_config(f"{env['TOUCHLINE_DATA_DIR']}/dagster") as instance:
+        counts = {}
+        for name in ("raw_hits", "stg_hits__pageviews", "int_sessions", "fct_channel_daily"):
+            records = instance.fetch_materializations(AssetKey(name), limit=5).records
+            assert records, f"{name} was never materialised"
+            by_partition = {
+                r.partition_key: r.asset_materialization.metadata["dagster/row_count"].value
+                for r in records
+            }
+            counts[name] = by_partition
+    last_key = account_day_key("acme", last)
+    last_day_hits = sum(1 for h in simulation.hits if h["client_ts"].startswith(last))
+    assert counts["raw_hits"][last_key] == last_day_hits
+    assert counts["int_sessions"][last_key] == sum(
+        n for (d, _), n in simulation.sessions_by_day_channel.items() if d.isoformat() == last
+    )
+    assert counts["fct_channel_daily"][last_key] > 0
 
     default_url = f"duckdb:///{env['TOUCHLINE_DATA_DIR']}/warehouse.duckdb"
     warehouse = Warehouse(env.get("TOUCHLINE_WAREHOUSE_URL") or default_url)

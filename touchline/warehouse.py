@@ -67,6 +67,8 @@ def parse_warehouse_url(url: str, server_version: str | None = None) -> Warehous
         path = unquote(parts.path)
         if parts.netloc:  # duckdb://relative/path
             path = parts.netloc + path
+        elif path.startswith("//"):  # duckdb:////abs/path, SQLAlchemy's spelling
+            path = "/" + path.lstrip("/")
         if not path or path == "/":
             raise WarehouseError("the DuckDB warehouse URL needs a file path: duckdb:///path/file")
         return WarehouseTarget(dialect="duckdb", path=path)
@@ -160,7 +162,8 @@ def raw_hits_ddl(dialect: Dialect) -> list[str]:
         return [f"CREATE TABLE IF NOT EXISTS {RAW_HITS_TABLE} (\n  {cols}\n)"]
     return [
         f"CREATE TABLE IF NOT EXISTS {RAW_HITS_TABLE} (\n  {cols},\n"
-        f"  KEY ix_raw_hits_partition (account, event_date)\n"
+        f"  KEY ix_raw_hits_partition (account, event_date),\n"
+        f"  KEY ix_raw_hits_hit_id (hit_id)\n"
         ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
     ]
 

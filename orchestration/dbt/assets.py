@@ -3,6 +3,7 @@ models per account and day."""
 
 import json
 from collections.abc import Iterator, Mapping
+from datetime import date
 from typing import Any
 
 from dagster import AssetDep, AssetExecutionContext, AssetKey, AssetSpec, Output
@@ -24,6 +25,7 @@ from orchestration.dbt.project import dbt_project
 from orchestration.hits.assets import WAREHOUSE_POOL
 from orchestration.partitions import account_day_partitions, split_key
 from orchestration.resources import TouchlineResource
+from touchline.warehouse import Warehouse
 
 PARTITIONED_SELECT = "config.materialized:incremental"
 UNPARTITIONED_SELECT = "config.materialized:view"
@@ -78,9 +80,11 @@ def dbt_views(
     context: AssetExecutionContext, dbt: DbtCliResource, touchline: TouchlineResource
 ) -> Iterator[Any]:
     """Staging views: rebuilt when their SQL changes, not per partition."""
-    touchline.warehouse().ensure_raw_tables()  # a view needs its table, even empty
+    warehouse = touchline.warehouse()
+    warehouse.ensure_raw_tables()  # a view needs its table, even empty
     # cautious: tests that also read partitioned models run with those, not here
-    yield from dbt.cli(["build", "--indirect-selection", "cautious"], context=context).stream()
+    invocation = dbt.cli(["build", "--indirect-selection", "cautious"], context=context)
+    yield from with_row_counts(list(invocation.stream()), invocation.manifest, warehouse)
 
 
 @dbt_assets(
@@ -105,16 +109,34 @@ def dbt_account_day(
         warehouse.ensure_raw_tables()
         dbt.cli(["run", "--select", UNPARTITIONED_SELECT]).wait()
     invocation = dbt.cli(build_args(account, day), context=context)
-    # Held back until dbt exits: DuckDB admits no reader while dbt writes, and the
-    # partition's row count is what an engineer checks first.
-    events = list(invocation.stream())
-    manifest = invocation.manifest
+    yield from with_row_counts(
+        list(invocation.stream()), invocation.manifest, warehouse, (account, day)
+    )
+
+
+def with_row_counts(
+    events: list[Any],
+    manifest: Mapping[str, Any],
+    warehouse: Warehouse,
+    partition: tuple[str, date] | None = None,
+) -> Iterator[Any]:
+    """Each model's row count on its materialisation: the partition's rows for a
+    partitioned model, the whole relation otherwise.
+
+    The events are held back until dbt has exited (the caller lists them): DuckDB
+    admits no reader while dbt writes.
+    """
     for event in events:
         if isinstance(event, Output):
             unique_id = event.metadata.get("unique_id")
             node = manifest["nodes"].get(getattr(unique_id, "value", unique_id))
-            if node is not None and (column := partition_date_column(node)):
+            if node is not None:
                 table = node.get("alias") or node["name"]
-                count = warehouse.query(partition_count_sql(table, column), [account, day])[0]["n"]
-                event = event.with_metadata({**event.metadata, "dagster/row_count": int(count)})
+                column = partition_date_column(node)
+                if partition is not None and column:
+                    sql, params = partition_count_sql(table, column), list(partition)
+                else:
+                    sql, params = f"SELECT count(*) AS n FROM {table}", []
+                count = int(warehouse.query(sql, params)[0]["n"])
+                event = event.with_metadata({**event.metadata, "dagster/row_count": count})
         yield event
