@@ -269,7 +269,7 @@ def materialize(account: str, start: str, end: str | None) -> None:
         click.echo(f"failed: {run.account} {run.day} (run {run.run_id})", err=True)
     if failed:
         raise click.ClickException(f"{len(failed)} of {len(runs)} partitions failed")
-    click.echo(f"materialised {len(runs)} partitions of {account}")
+    click.echo(f"materialised {len(runs)} partition(s) of {account}")
 
 
 def _instance():

@@ -1,4 +1,4 @@
-{{ config(tags=['partitioned', 'reconciliation'], meta={'dagster': {'asset_key': ['fct_channel_daily']}}) }}
+{{ config(tags=['partitioned', 'reconciliation'], meta={'dagster': {'ref': {'name': 'fct_channel_daily'}}}) }}
 
 -- Hits in = rows out: every pageview of the partition is in exactly one
 -- session, and the channel table holds exactly the sessions. Returns the
