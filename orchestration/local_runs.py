@@ -4,6 +4,7 @@ the runs show in the UI exactly like scheduled ones."""
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -64,8 +65,6 @@ def materialize_account_days(
     log_path: Path | None = None,
 ) -> list[PartitionRun]:
     """Run the account_day job for each day, in order; a failed day does not stop the rest."""
-    import time
-
     from orchestration.definitions import defs
 
     instance = instance or DagsterInstance.get()

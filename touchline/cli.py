@@ -11,10 +11,9 @@ import click
 
 from touchline.control import registry
 from touchline.control.db import migrate, session_scope
+from touchline.dbt import REPO_ROOT
 from touchline.settings import Settings, get_settings
 from touchline.warehouse import WarehouseError
-
-REPO_ROOT_MARKER = "workspace.yaml"
 
 
 def _settings() -> Settings:
@@ -198,7 +197,7 @@ def dev(port: int, host: str) -> None:
     """Open the Dagster UI on Touchline's definitions (dagster dev -w workspace.yaml)."""
     settings = _settings()
     _prepare_dagster(settings)
-    workspace = _repo_root() / "workspace.yaml"
+    workspace = REPO_ROOT / "workspace.yaml"
     command = [
         sys.executable,
         "-m",
@@ -212,14 +211,8 @@ def dev(port: int, host: str) -> None:
         host,
     ]
     click.echo(f"Dagster UI: http://{host}:{port}  (DAGSTER_HOME={os.environ['DAGSTER_HOME']})")
-    os.chdir(_repo_root())
+    os.chdir(REPO_ROOT)
     os.execv(sys.executable, command)
-
-
-def _repo_root():
-    from touchline.dbt import REPO_ROOT
-
-    return REPO_ROOT
 
 
 def _parse_day(value: str, name: str) -> date:
@@ -256,11 +249,12 @@ def materialize(account: str, start: str, end: str | None) -> None:
     try:
         log_path = settings.data_dir / "logs" / "materialize-dbt.log"
         click.echo(f"dbt's output goes to {log_path}", err=True)
-        if not build_views(_instance(), log_path):
+        instance = _instance()
+        if not build_views(instance, log_path):
             raise click.ClickException("building the staging views failed; see the Dagster UI")
         with tqdm(total=len(days), desc=f"materialising {account}", unit="day") as bar:
             runs = materialize_account_days(
-                account, days, _instance(), lambda r: bar.update(1), log_path
+                account, days, instance, lambda r: bar.update(1), log_path
             )
     except WarehouseError as exc:
         raise _fail(exc) from None

@@ -31,15 +31,12 @@ PARTITIONED_SELECT = "config.materialized:incremental"
 UNPARTITIONED_SELECT = "config.materialized:view"
 
 
-def view_names() -> list[str]:
-    manifest = dbt_project.manifest_path
-
-    nodes = json.loads(manifest.read_text())["nodes"].values()
-    return sorted(
-        n.get("alias") or n["name"]
-        for n in nodes
-        if n["resource_type"] == "model" and n["config"].get("materialized") == "view"
-    )
+# Read once at load; a partition run only checks that these exist.
+VIEW_NAMES = sorted(
+    n.get("alias") or n["name"]
+    for n in json.loads(dbt_project.manifest_path.read_text())["nodes"].values()
+    if n["resource_type"] == "model" and n["config"].get("materialized") == "view"
+)
 
 
 class TouchlineDbtTranslator(DagsterDbtTranslator):
@@ -58,7 +55,7 @@ class TouchlineDbtTranslator(DagsterDbtTranslator):
             return spec
         have = {dep.asset_key for dep in spec.deps}
         extra = [
-            AssetKey(({**manifest["nodes"], **manifest.get("sources", {})})[uid]["name"])
+            self.get_asset_key(self.get_resource_props(manifest, uid))
             for uid in tables_behind_views(manifest, unique_id)
         ]
         new = [AssetDep(key) for key in extra if key not in have]
@@ -102,7 +99,7 @@ def dbt_account_day(
     """Incremental models for one account and day; each replaces exactly its partition."""
     account, day = split_key(context.partition_key)
     warehouse = touchline.warehouse()
-    missing = [v for v in view_names() if not warehouse.table_exists(v)]
+    missing = [v for v in VIEW_NAMES if not warehouse.table_exists(v)]
     if missing:
         # A fresh warehouse (or a deploy that skipped warehouse_views): create them first.
         context.log.info(f"creating missing staging views {', '.join(missing)}")
