@@ -21,10 +21,13 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: install
+	@$(BIN)/touchline prepare
 	$(BIN)/touchline demo
 
 test: install
 	@scripts/ensure_mariadb.sh
+	@$(BIN)/touchline prepare
+	@scripts/ensure_browser.sh && cd tag && node --test test/
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 

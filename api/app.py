@@ -5,19 +5,13 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import health, reports
-from api.errors import register_error_handlers
+from api import health, oauth, reports
+from api.source import source_for
 from touchline.settings import Settings, get_settings
-from touchline.warehouse import Warehouse
-
-# How long a request waits for a DuckDB build to release the file before it
-# answers 503 + Retry-After. Short: a dashboard should not hang for a build.
-WAREHOUSE_BUSY_TIMEOUT = 5.0
+from touchline.web_errors import register_error_handlers
 
 
-def create_app(
-    settings: Settings | None = None, warehouse_busy_timeout: float = WAREHOUSE_BUSY_TIMEOUT
-) -> Flask:
+def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or get_settings()
     app = Flask(__name__)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the documented key order
@@ -25,9 +19,11 @@ def create_app(
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     app.extensions[reports.EXTENSION] = reports.ApiState(
         control_db_url=settings.resolved_control_db_url,
-        warehouse=Warehouse(settings.resolved_warehouse_url, busy_timeout=warehouse_busy_timeout),
+        # Nothing is opened here: gunicorn forks its workers after this.
+        source=source_for(settings.resolved_warehouse_url),
     )
     register_error_handlers(app)
     app.register_blueprint(reports.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(oauth.bp)
     return app

@@ -12,9 +12,9 @@ import logging
 from flask import Request
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.errors import ApiError
 from touchline.control.db import session_scope
 from touchline.control.registry import AccountInfo, authenticate_api_key
+from touchline.web_errors import JsonError
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def presented_key(request: Request) -> str | None:
 def authenticate(request: Request, control_db_url: str) -> AccountInfo:
     key = presented_key(request)
     if key is None:
-        raise ApiError(
+        raise JsonError(
             401,
             "missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
             CHALLENGE,
@@ -43,9 +43,9 @@ def authenticate(request: Request, control_db_url: str) -> AccountInfo:
             account = authenticate_api_key(session, key)
     except SQLAlchemyError:
         log.exception("control database unavailable during authentication")
-        raise ApiError(503, "the account registry is unavailable; please retry") from None
+        raise JsonError(503, "the account registry is unavailable; please retry") from None
     if account is None:
-        raise ApiError(401, "invalid or revoked API key", CHALLENGE)
+        raise JsonError(401, "invalid or revoked API key", CHALLENGE)
     return account
 
 
@@ -55,4 +55,4 @@ def check_account(requested: str | None, account: AccountInfo) -> None:
     The answer is the same whether or not the named account exists.
     """
     if requested is not None and requested != account.slug:
-        raise ApiError(403, f"this API key cannot read account {requested!r}")
+        raise JsonError(403, f"this API key cannot read account {requested!r}")

@@ -6,9 +6,9 @@ from flask import Blueprint, Response, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.errors import error_response
 from api.reports import state
 from touchline.control.db import engine_for
+from touchline.web_errors import error_response
 
 bp = Blueprint("health", __name__)
 

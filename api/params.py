@@ -9,7 +9,7 @@ from datetime import date
 from werkzeug.datastructures import MultiDict
 
 from api.definitions import ReportDefinition
-from api.errors import ApiError
+from touchline.web_errors import JsonError
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Bounds the size of the IN (...) list a request can make us build.
@@ -48,7 +48,7 @@ def allowed_parameters(report: ReportDefinition) -> list[str]:
 def _single(args: MultiDict[str, str], name: str) -> str | None:
     values = args.getlist(name)
     if len(values) > 1:
-        raise ApiError(400, f"give {name} at most once")
+        raise JsonError(400, f"give {name} at most once")
     return values[0].strip() if values else None
 
 
@@ -61,7 +61,7 @@ def _parse_date(name: str, value: str | None) -> date | None:
             raise ValueError
         return date.fromisoformat(value)
     except ValueError:
-        raise ApiError(
+        raise JsonError(
             400, f"{name} must be an ISO date YYYY-MM-DD (for example 2025-01-31), not {value!r}"
         ) from None
 
@@ -76,7 +76,7 @@ def parse_params(report: ReportDefinition, args: MultiDict[str, str]) -> ReportP
     # A typo such as date_gte would otherwise silently return unfiltered data.
     unknown = sorted(set(args) - set(allowed))
     if unknown:
-        raise ApiError(
+        raise JsonError(
             400,
             f"unknown parameter(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}",
             allowed_parameters=allowed,
@@ -85,7 +85,7 @@ def parse_params(report: ReportDefinition, args: MultiDict[str, str]) -> ReportP
     if "group_by" in args:
         group_by = _split(args.getlist("group_by"))
         if not group_by:
-            raise ApiError(
+            raise JsonError(
                 400,
                 f"group_by needs at least one of {', '.join(report.dimension_names)}",
                 allowed_group_by=list(report.dimension_names),
@@ -94,7 +94,7 @@ def parse_params(report: ReportDefinition, args: MultiDict[str, str]) -> ReportP
         group_by = list(report.default_group_by)
     bad = [g for g in group_by if g not in report.dimension_names]
     if bad:
-        raise ApiError(
+        raise JsonError(
             400,
             f"cannot group by {', '.join(map(repr, bad))}; "
             f"group_by takes a comma list of: {', '.join(report.dimension_names)}",
@@ -109,13 +109,13 @@ def parse_params(report: ReportDefinition, args: MultiDict[str, str]) -> ReportP
         date_gte = _parse_date(f"{name}__gte", _single(args, f"{name}__gte"))
         date_lte = _parse_date(f"{name}__lte", _single(args, f"{name}__lte"))
         if date_gte and date_lte and date_gte > date_lte:
-            raise ApiError(400, f"{name}__gte ({date_gte}) is after {name}__lte ({date_lte})")
+            raise JsonError(400, f"{name}__gte ({date_gte}) is after {name}__lte ({date_lte})")
 
     equals: dict[str, tuple[str, ...]] = {}
     for dim in report.text_dimensions:
         values = _split(args.getlist(dim.name))
         if len(values) > MAX_FILTER_VALUES:
-            raise ApiError(400, f"at most {MAX_FILTER_VALUES} values for {dim.name}")
+            raise JsonError(400, f"at most {MAX_FILTER_VALUES} values for {dim.name}")
         if values:
             equals[dim.name] = tuple(dict.fromkeys(values))  # dedupe, keep order
 

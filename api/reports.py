@@ -4,29 +4,30 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from api.auth import authenticate, check_account
 from api.definitions import REPORTS, ReportDefinition
-from api.errors import ApiError
 from api.params import allowed_parameters, parse_params
 from api.query import build_query, shape_rows
-from touchline.warehouse import Warehouse, WarehouseBusy, WarehouseError
+from api.source import ReportSource, Result
+from touchline.serving import NoSnapshot
+from touchline.warehouse import WarehouseError
+from touchline.web_errors import JsonError
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1")
 
 EXTENSION = "touchline.api"
-# A DuckDB build holds the file for seconds; tell clients when to come back.
-RETRY_AFTER_SECONDS = 5
 
 
 @dataclass(frozen=True)
 class ApiState:
     control_db_url: str
-    warehouse: Warehouse
+    source: ReportSource
 
 
 def state() -> ApiState:
@@ -59,12 +60,12 @@ def report(name: str) -> Response:
     check_account(request.args.get("account") or None, account)
     definition = REPORTS.get(name)
     if definition is None:
-        raise ApiError(404, f"no report named {name!r}; available: {', '.join(sorted(REPORTS))}")
+        raise JsonError(404, f"no report named {name!r}; available: {', '.join(sorted(REPORTS))}")
     params = parse_params(definition, request.args)
 
     sql, values = build_query(definition, params, account.slug)
-    rows = _run(tools.warehouse, definition, sql, values)
-    data, totals = shape_rows(definition, params, rows)
+    result = _run(tools.source, definition, sql, values)
+    data, totals = shape_rows(definition, params, result.rows)
     return jsonify(
         account=account.slug,
         report=definition.name,
@@ -72,38 +73,47 @@ def report(name: str) -> Response:
         filters=params.filters_json(definition),
         data=data,
         totals=totals,
-        meta={"row_count": len(data), "notes": definition.notes},
+        meta={
+            "row_count": len(data),
+            "notes": definition.notes,
+            # DuckDB: when the serving copy this answer was read from was taken.
+            "published_at": _iso(result.published_at),
+        },
     )
 
 
+def _iso(at: datetime | None) -> str | None:
+    return None if at is None else at.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
 def _run(
-    warehouse: Warehouse, definition: ReportDefinition, sql: str, values: list[object]
-) -> list[dict[str, object]]:
+    source: ReportSource, definition: ReportDefinition, sql: str, values: list[object]
+) -> Result:
     try:
-        return warehouse.query(sql, values)
-    except WarehouseBusy as exc:
-        raise ApiError(503, str(exc), {"Retry-After": str(RETRY_AFTER_SECONDS)}) from None
+        return source.query(sql, values)
+    except NoSnapshot:
+        raise _no_data() from None
     except WarehouseError as exc:
-        # Worded for users by touchline.warehouse; the empty-warehouse case lands here.
-        if _missing(warehouse, definition):
+        # Worded for users by touchline.warehouse.
+        if _missing(source, definition):
             raise _no_data() from None
-        raise ApiError(503, str(exc)) from None
+        raise JsonError(503, str(exc)) from None
     except Exception:
         # Driver errors (duckdb.CatalogException, pymysql 1146 …) differ per
-        # dialect; ask the warehouse whether the mart is simply not built yet.
-        if _missing(warehouse, definition):
+        # dialect; ask the source whether the mart is simply not built yet.
+        if _missing(source, definition):
             raise _no_data() from None
         log.exception("report query failed: %s", definition.name)
-        raise ApiError(500, "the report query failed; the details are in the server log") from None
+        raise JsonError(500, "the report query failed; the details are in the server log") from None
 
 
-def _missing(warehouse: Warehouse, definition: ReportDefinition) -> bool:
+def _missing(source: ReportSource, definition: ReportDefinition) -> bool:
     try:
-        return not warehouse.table_exists(definition.table)
+        return not source.table_exists(definition.table)
     except Exception:
         log.exception("could not check whether %s exists", definition.table)
         return False
 
 
-def _no_data() -> ApiError:
-    return ApiError(503, "no report data yet: materialise a partition first")
+def _no_data() -> JsonError:
+    return JsonError(503, "no report data yet: materialise a partition first")

@@ -7,8 +7,8 @@ import tempfile
 
 from flask import Blueprint, Response, jsonify
 
-from collector.errors import error_response
 from collector.routes import state
+from touchline.web_errors import error_response
 
 bp = Blueprint("health", __name__)
 

@@ -1,16 +1,13 @@
-"""Turn a request body into a validated :class:`IncomingHit`, or say exactly what is wrong."""
+"""Turn a request body into a JSON object, or say exactly what is wrong with it."""
 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
-from pydantic import ValidationError
-
 from collector.errors import HitRejected
-from touchline.contract import ACCEPTED_TYPES, IncomingHit
 
-_ACCEPTED = ", ".join(sorted(ACCEPTED_TYPES))
 # Deeper JSON than this in `properties` is no analytics payload; refusing it here
 # keeps the serializer's own depth limit from failing later with a 500.
 MAX_DEPTH = 32
@@ -23,9 +20,9 @@ def parse_body(body: bytes, query_token: str | None) -> dict[str, Any]:
     so that the browser needs no CORS preflight.
     """
     if not body.strip():
-        raise HitRejected(400, "empty body: send one hit as a JSON object")
+        raise HitRejected(400, "empty body: send one hit or a batch as a JSON object")
     try:
-        payload = json.loads(body)
+        payload = load_json(body)
     except ValueError as exc:  # includes UnicodeDecodeError
         # exc names the position of the problem, never more than the client sent.
         raise HitRejected(400, f"the body is not valid JSON: {exc}") from None
@@ -33,13 +30,54 @@ def parse_body(body: bytes, query_token: str | None) -> dict[str, Any]:
         raise HitRejected(400, f"the JSON is nested more than {MAX_DEPTH} levels deep") from None
     if not isinstance(payload, dict):
         raise HitRejected(
-            400, f"the body must be one hit as a JSON object, not a JSON {_json_kind(payload)}"
+            400,
+            f"the body must be one hit or a batch as a JSON object, "
+            f"not a JSON {_json_kind(payload)}",
         )
-    if _too_deep(payload, MAX_DEPTH):
+    # Fewer brackets than the limit cannot nest deeper: skip the walk (the usual case).
+    if body.count(b"{") + body.count(b"[") > MAX_DEPTH and _too_deep(payload, MAX_DEPTH):
         raise HitRejected(400, f"the JSON is nested more than {MAX_DEPTH} levels deep")
     if "token" not in payload and query_token:
         payload["token"] = query_token
     return payload
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"the number {text[:32]} is too large")
+    return value
+
+
+def load_json(body: bytes | str) -> Any:
+    """Strict JSON: no NaN or Infinity, no number that overflows to infinity, and
+    no lone surrogate in a string (none of them can be written back as JSON)."""
+    value = json.loads(body, parse_constant=_no_constant, parse_float=_finite_float)
+    marker = b"\\u" if isinstance(body, bytes) else "\\u"
+    if marker in body and _has_lone_surrogate(value):
+        raise ValueError("a string holds a lone UTF-16 surrogate (\\ud800-\\udfff)")
+    return value
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _too_deep(value: Any, limit: int) -> bool:
@@ -66,39 +104,3 @@ def _json_kind(value: Any) -> str:
     if value is None:
         return "null"
     return "number"
-
-
-def validate_hit(payload: dict[str, Any]) -> IncomingHit:
-    # Checked before pydantic: its message would list every type the contract
-    # reserves, while only some are accepted today.
-    hit_type = payload.get("type", "pageview")
-    if isinstance(hit_type, str) and hit_type not in ACCEPTED_TYPES:
-        raise HitRejected(
-            400,
-            f"hit type {hit_type!r} is not accepted; accepted types: {_ACCEPTED}",
-            accepted_types=sorted(ACCEPTED_TYPES),
-        )
-    try:
-        return IncomingHit.model_validate(payload)
-    except ValidationError as exc:
-        fields = flatten_errors(exc)
-        summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
-        raise HitRejected(400, f"invalid hit: {summary}", fields=fields) from None
-
-
-def flatten_errors(exc: ValidationError) -> list[dict[str, str]]:
-    """pydantic's errors as ``{"field", "message"}`` pairs, without echoing the input."""
-    fields = []
-    for error in exc.errors(include_url=False, include_input=False):
-        field = ".".join(str(part) for part in error["loc"]) or "(body)"
-        kind = error["type"]
-        if kind == "missing":
-            message = "is required"
-        elif kind == "extra_forbidden":
-            message = "is not a field of the hit contract"
-        else:
-            message = error["msg"]
-            # Our own validators raise ValueError; pydantic prefixes it.
-            message = message.removeprefix("Value error, ")
-        fields.append({"field": field, "message": message})
-    return fields

@@ -5,23 +5,25 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from dagster import DagsterInstance
+from dagster import AssetKey, DagsterInstance
 
-from orchestration.partitions import account_day_key, accounts_partitions
+from orchestration.partitions import accounts_partitions, range_tags
 
 
 @dataclass(frozen=True)
-class PartitionRun:
+class RangeRun:
     account: str
-    day: date
+    start: date
+    end: date
     success: bool
     run_id: str
     seconds: float
+    step_seconds: dict[str, float]
 
 
 def register_accounts(instance: DagsterInstance, accounts: Sequence[str]) -> None:
@@ -57,32 +59,85 @@ def build_views(instance: DagsterInstance, log_path: Path | None = None) -> bool
     return result.success
 
 
-def materialize_account_days(
+def ensure_views(
+    instance: DagsterInstance, warehouse_url: str, rebuilt: bool, log_path: Path | None = None
+) -> bool:
+    """Materialise the staging views when dbt's project changed or the warehouse
+    lacks one of them (a fresh warehouse); otherwise nothing to do."""
+    from orchestration.dbt.assets import VIEW_NAMES
+    from touchline.warehouse import Warehouse
+
+    warehouse = Warehouse(warehouse_url)
+    if not rebuilt and not warehouse.missing_tables(VIEW_NAMES):
+        return True
+    return build_views(instance, log_path)
+
+
+def _step_seconds(instance: DagsterInstance, run_id: str) -> dict[str, float]:
+    """Wall time of each step of a run, from its event log."""
+    from dagster import DagsterEventType
+
+    started: dict[str, float] = {}
+    seconds: dict[str, float] = {}
+    for record in instance.all_logs(run_id):
+        event = record.dagster_event
+        if event is None or not event.step_key:
+            continue
+        if event.event_type == DagsterEventType.STEP_START:
+            started[event.step_key] = record.timestamp
+        elif (
+            event.event_type in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE)
+            and event.step_key in started
+        ):
+            seconds[event.step_key] = record.timestamp - started[event.step_key]
+    return seconds
+
+
+def materialize_range(
     account: str,
-    days: Sequence[date],
+    start: date,
+    end: date,
     instance: DagsterInstance | None = None,
-    on_done: Callable[[PartitionRun], None] | None = None,
     log_path: Path | None = None,
-) -> list[PartitionRun]:
-    """Run the account_day job for each day, in order; a failed day does not stop the rest."""
+    trigger: str = "cli",
+) -> RangeRun:
+    """One run of the account_day job over ``account``'s days from start to end."""
     from orchestration.definitions import defs
 
     instance = instance or DagsterInstance.get()
     register_accounts(instance, [account])
     job = defs.resolve_job_def("account_day")
-    runs = []
-    for day in days:
-        started = time.monotonic()
-        with dbt_output_to(log_path):
-            result = job.execute_in_process(
-                instance=instance,
-                partition_key=account_day_key(account, day),
-                raise_on_error=False,
-                run_config=QUIET_RUN_CONFIG,
-                tags={"touchline/account": account, "touchline/trigger": "cli"},
-            )
-        run = PartitionRun(account, day, result.success, result.run_id, time.monotonic() - started)
-        runs.append(run)
-        if on_done:
-            on_done(run)
-    return runs
+    started = time.monotonic()
+    with dbt_output_to(log_path):
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config=QUIET_RUN_CONFIG,
+            tags={
+                **range_tags(account, start, end),
+                "touchline/account": account,
+                "touchline/trigger": trigger,
+            },
+        )
+    return RangeRun(
+        account,
+        start,
+        end,
+        result.success,
+        result.run_id,
+        time.monotonic() - started,
+        _step_seconds(instance, result.run_id),
+    )
+
+
+def row_count(instance: DagsterInstance, asset: str, partition_key: str) -> int | None:
+    """The row count the last materialisation of one partition recorded."""
+    from dagster import AssetRecordsFilter
+
+    records = instance.fetch_materializations(
+        AssetRecordsFilter(asset_key=AssetKey(asset), asset_partitions=[partition_key]), limit=1
+    ).records
+    if not records:
+        return None
+    value = records[0].asset_materialization.metadata.get("dagster/row_count")
+    return None if value is None else int(value.value)

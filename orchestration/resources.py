@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dagster import ConfigurableResource
 
+from touchline.control.db import session_scope
+from touchline.control.registry import RegistryError, get_account
 from touchline.settings import Settings, load_settings
 from touchline.warehouse import Warehouse
 
 
 class TouchlineResource(ConfigurableResource):
-    """Settings, the warehouse and the landing root of this deployment."""
+    """Settings, the warehouse, the landing root and the accounts of this deployment."""
 
     @property
     def settings(self) -> Settings:
@@ -21,3 +23,14 @@ class TouchlineResource(ConfigurableResource):
     @property
     def landing_root(self) -> str:
         return self.settings.resolved_landing_root
+
+    def account_timezones(self, accounts: list[str]) -> dict[str, str]:
+        """Each account's IANA time zone; an account no longer registered keeps UTC."""
+        zones = {}
+        with session_scope(self.settings.resolved_control_db_url) as session:
+            for slug in accounts:
+                try:
+                    zones[slug] = get_account(session, slug).timezone
+                except RegistryError:
+                    zones[slug] = "UTC"
+        return zones

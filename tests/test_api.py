@@ -1,13 +1,15 @@
 """The report API over real HTTP, reading a real DuckDB file and a real MariaDB database.
 
-The mart ``fct_channel_daily`` is created here with plain SQL and known rows;
-the test through dbt lives elsewhere.
+The mart ``fct_channel_daily`` is created here with plain SQL and known rows
+(on DuckDB then published to the serving copy the API reads, as a build's
+last step does); the test through dbt lives elsewhere.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections import defaultdict
 from datetime import datetime
 from typing import Any
@@ -21,6 +23,7 @@ from sqlalchemy import update
 from api.app import create_app
 from touchline.control.db import session_scope
 from touchline.control.models import ApiKey
+from touchline.serving import publish
 from touchline.settings import Settings
 from touchline.warehouse import parse_warehouse_url
 
@@ -50,6 +53,7 @@ def create_mart(url: str, rows: list[tuple[str, str, str, int, int, int]]) -> No
                 "sessions INTEGER, visitors INTEGER, pageviews INTEGER)"
             )
             conn.executemany(f"INSERT INTO fct_channel_daily VALUES ({placeholders})", rows)
+        publish(str(target.path))
         return
     conn = pymysql.connect(
         host=target.host,
@@ -288,39 +292,73 @@ def test_healthz_and_catalogue(api: Api) -> None:
     assert report["metrics"] == list(METRICS)
 
 
-def test_busy_duckdb_answers_503_with_retry_after(settings: Settings, make_account, serve) -> None:
+def test_no_serving_copy_or_no_mart_is_503(settings: Settings, make_account, serve) -> None:
+    _, key = make_account("acme")
+    path = settings.data_dir / "warehouse.duckdb"
+    base = serve(create_app(settings))
+    url = f"{base}/api/v1/reports/channel_daily"
+    headers = {"X-API-Key": key}
+    # A warehouse was built but never published: the API does not read it.
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("CREATE TABLE fct_channel_daily AS SELECT 1 AS sessions")
+    body = error_of(requests.get(url, headers=headers, timeout=10), 503)
+    assert body["error"] == "no report data yet: materialise a partition first"
+    # A published copy without this mart answers the same.
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("DROP TABLE fct_channel_daily")
+    publish(str(path))
+    body = error_of(requests.get(url, headers=headers, timeout=10), 503)
+    assert body["error"] == "no report data yet: materialise a partition first"
+    assert str(settings.data_dir) not in body["error"]
+
+
+def test_a_build_holding_duckdb_does_not_stop_reports(
+    settings: Settings, make_account, serve
+) -> None:
     _, key = make_account("acme")
     path = settings.data_dir / "warehouse.duckdb"
     create_mart(f"duckdb:///{path}", ROWS)
-    # Another process holds the file for writing, as a dbt build does.
+    base = serve(create_app(settings))
+    url = f"{base}/api/v1/reports/channel_daily"
+    first = requests.get(url, headers={"X-API-Key": key}, timeout=10)
+    assert first.status_code == 200, first.text
+    published_at = first.json()["meta"]["published_at"]
+    assert published_at and published_at.endswith("Z")
+    # Another process holds the warehouse for writing, as a dbt build does.
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD_LOCK, str(path)], stdout=subprocess.PIPE, text=True
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        base = serve(create_app(settings, warehouse_busy_timeout=0.3))
-        response = requests.get(
-            f"{base}/api/v1/reports/channel_daily",
-            headers={"Authorization": f"Bearer {key}"},
-            timeout=10,
-        )
-        body = error_of(response, 503)
-        assert response.headers["Retry-After"].isdigit()
-        assert str(path) not in body["error"]
+        response = requests.get(url, headers={"X-API-Key": key}, timeout=10)
+        assert response.status_code == 200, response.text
+        assert response.json()["data"] == first.json()["data"]
     finally:
         holder.kill()
         holder.wait()
-    # Once the build is done the same API answers ...
-    url = f"{base}/api/v1/reports/channel_daily"
-    response = requests.get(url, headers={"X-API-Key": key}, timeout=10)
-    assert response.status_code == 200
-    # ... and lets go of the file, so the next build can write straight away.
+    # The reader never held the warehouse: the next build writes it at once,
+    # and its publish switches the API to the new marts.
     with duckdb.connect(str(path)) as conn:
         conn.execute(
             "INSERT INTO fct_channel_daily VALUES ('acme', '2025-03-09', 'Email', 1, 1, 1)"
         )
-    response = requests.get(url, params={"date__gte": "2025-03-09"}, headers={"X-API-Key": key})
-    assert response.json()["totals"]["sessions"] == 1
+    unchanged = requests.get(url, params={"date__gte": "2025-03-09"}, headers={"X-API-Key": key})
+    assert unchanged.json()["data"] == []
+    publish(str(path))
+    # Each worker opens the new copy in the background and answers from the old
+    # one, whole, until it is open.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        response = requests.get(url, params={"date__gte": "2025-03-09"}, headers={"X-API-Key": key})
+        body = response.json()
+        if body["meta"]["published_at"] == published_at:
+            assert body["data"] == []
+            continue
+        assert body["meta"]["published_at"] > published_at
+        assert body["totals"]["sessions"] == 1
+        break
+    else:
+        raise AssertionError("the API never switched to the new copy")
 
 
 HOLD_LOCK = """

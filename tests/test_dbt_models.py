@@ -1,5 +1,5 @@
-"""The dbt project end to end: real hits loaded with Warehouse.replace_partition,
-real ``dbt build`` runs (a full build, then partitioned runs with --vars), on a
+"""The dbt project end to end: real hits landed and loaded by touchline.loader,
+real ``dbt build`` runs (a full build, then partitioned runs), on a
 DuckDB file and on the MariaDB test server.
 
 The hand-made hits cover the sessionisation edges (a gap of exactly 1800 s,
@@ -12,7 +12,6 @@ assertions are grouped by build.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import subprocess
@@ -24,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from tests.landed import replace_day
 from touchline.contract import LandedHit
 from touchline.warehouse import Warehouse, dbt_env
 
@@ -75,17 +75,19 @@ def acme_d1_hits() -> list[dict[str, Any]]:
         # 1800.5 s is more than 30 minutes (TIMESTAMPDIFF(SECOND) would say 1800)
         _hit(a, "v-frac", "12:00:00", utm_medium="email"),
         _hit(a, "v-frac", "12:30:00.500000"),
-        # active across midnight: one session each day
+        # active across midnight: one session, on the day it started (15 min gap)
         _hit(a, "v-midnight", "23:50:00", referrer="https://www.bing.com/search?q=acme"),
-        # Paid Search: click ids win over any medium; medium compared trimmed, lower-case
+        # Paid Search: Google's click ids say google / cpc over any utm medium
         _hit(a, "v-gclid", "09:00:00", gclid="Cj0KCQ", utm_medium="email"),
         _hit(a, "v-wbraid", "09:01:00", wbraid="wb-1"),
+        # Paid Other: a paid medium (trimmed, lower-case) without a known source;
+        # fbclid alone says nothing (Meta adds it to organic links too)
         _hit(a, "v-ppc", "09:02:00", utm_medium=" PPC "),
         _hit(a, "v-fbclid-cpc", "09:03:00", fbclid="fb-1", utm_medium="cpc"),
-        # Paid Social
+        # Paid Social: TikTok's click id, or a social source with a paid medium
         _hit(a, "v-ttclid", "09:04:00", ttclid="tt-1"),
         _hit(a, "v-paid-social", "09:05:00", utm_medium="paid_social", utm_source="facebook"),
-        # Display, Email, Affiliates
+        # Display, Affiliates; "newsletter" is no email medium for GA4: Unassigned
         _hit(a, "v-display", "09:06:00", utm_medium="cpm"),
         _hit(a, "v-newsletter", "09:07:00", utm_medium="Newsletter"),
         _hit(a, "v-affiliate", "09:08:00", utm_medium="affiliate"),
@@ -96,7 +98,7 @@ def acme_d1_hits() -> list[dict[str, Any]]:
         # Organic Search: medium organic or a search engine referrer
         _hit(a, "v-google", "09:12:00", referrer="https://www.Google.co.uk/"),
         _hit(a, "v-organic", "09:13:00", utm_medium="organic"),
-        # Other: any other medium
+        # Unassigned: any other medium
         _hit(a, "v-other", "09:14:00", utm_medium="qr-code"),
         # Referral: another host (notgoogle.com is not a search engine)
         _hit(a, "v-referral", "09:15:00", referrer="https://blog.example.org/post"),
@@ -104,9 +106,13 @@ def acme_d1_hits() -> list[dict[str, Any]]:
         # Direct: a referrer on the same host (www. ignored), empty medium / click id
         _hit(a, "v-self", "09:17:00", referrer="https://ACME.test/pricing"),
         _hit(a, "v-empty", "09:18:00", utm_medium="  ", gclid=""),
-        # the first hit decides the channel: Direct, not Email
+        # a campaign arriving mid-session starts a new session: Direct, then Email
         _hit(a, "v-first", "09:20:00"),
         _hit(a, "v-first", "09:30:00", utm_medium="email"),
+        # the same campaign again (a reload of the landing page) does not
+        _hit(a, "v-reload", "09:21:00", utm_medium="cpm", utm_campaign="x"),
+        _hit(a, "v-reload", "09:22:00", page="/next"),
+        _hit(a, "v-reload", "09:23:00", utm_medium="cpm", utm_campaign="x"),
         # two Direct sessions of one visitor: 2 sessions, 1 visitor
         _hit(a, "v-twice", "07:00:00"),
         _hit(a, "v-twice", "08:00:00"),
@@ -140,21 +146,23 @@ ACME_D1_EXPECTED = channel_rows(
     ACME,
     D1,
     {
-        "Paid Search": (5, 5, 6),  # v-gap s1 (2 pv), gclid, wbraid, ppc, fbclid+cpc
+        "Paid Search": (3, 3, 4),  # v-gap s1 (2 pv), gclid, wbraid
+        "Paid Other": (2, 2, 2),  # ppc, fbclid+cpc
         "Paid Social": (2, 2, 2),
-        "Display": (1, 1, 1),
-        "Email": (2, 2, 2),  # v-frac s1, newsletter
+        "Display": (2, 2, 4),  # cpm, v-reload (3 pv, one session)
+        "Email": (2, 2, 2),  # v-frac s1, v-first s2
         "Affiliates": (1, 1, 1),
         "Organic Social": (3, 3, 3),
-        "Organic Search": (3, 3, 3),  # v-midnight (bing), google.co.uk, organic
-        "Other": (1, 1, 1),
+        # v-midnight (bing; 2 pv: 23:50 and 00:05 next day), google.co.uk, organic
+        "Organic Search": (3, 3, 4),
+        "Unassigned": (2, 2, 2),  # newsletter, qr-code
         "Referral": (2, 2, 2),
-        # v-gap s2, v-frac s2, v-self, v-empty, v-first (2 pv), v-twice x2
-        "Direct": (7, 6, 8),
+        # v-gap s2, v-frac s2, v-self, v-empty, v-first s1, v-twice x2
+        "Direct": (7, 6, 7),
     },
 )
-ACME_D2_EXPECTED = channel_rows(ACME, D2, {"Direct": (1, 1, 1), "Referral": (1, 1, 1)})
-GLOBEX_D1_EXPECTED = channel_rows(GLOBEX, D1, {"Paid Search": (1, 1, 1), "Referral": (1, 1, 1)})
+ACME_D2_EXPECTED = channel_rows(ACME, D2, {"Referral": (1, 1, 1)})
+GLOBEX_D1_EXPECTED = channel_rows(GLOBEX, D1, {"Paid Other": (1, 1, 1), "Referral": (1, 1, 1)})
 
 
 def acme_d1_hits_restated() -> list[dict[str, Any]]:
@@ -166,7 +174,7 @@ def acme_d1_hits_restated() -> list[dict[str, Any]]:
 
 ACME_D1_RESTATED_EXPECTED = {
     r for r in ACME_D1_EXPECTED if r[2] not in ("Referral", "Direct")
-} | channel_rows(ACME, D1, {"Direct": (7, 6, 9)})
+} | channel_rows(ACME, D1, {"Direct": (7, 6, 8)})
 
 
 # ----------------------------------------------------------------------- warehouses
@@ -216,11 +224,13 @@ class DbtRunner:
             "--log-path", str(self.work_dir / "logs"),
             *args,
         ]  # fmt: skip
-        if account or day:
-            partition = {"account": account, "date": day.isoformat() if day else None}
-            command += ["--vars", json.dumps({k: v for k, v in partition.items() if v})]
+        env = dict(self.env)
+        if account:
+            env["TOUCHLINE_PARTITION_ACCOUNTS"] = account
+        if day:
+            env["TOUCHLINE_PARTITION_START"] = env["TOUCHLINE_PARTITION_END"] = day.isoformat()
         result = subprocess.run(
-            command, cwd=REPO_ROOT, env=self.env, capture_output=True, text=True, timeout=600
+            command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600
         )
         assert result.returncode == 0, (
             f"dbt build #{self.runs} failed ({' '.join(command[1:])}):\n"
@@ -258,9 +268,14 @@ def _session_key(account: str, visitor: str, first_hit_id: str) -> str:
 
 def test_dbt_build_full_and_partitioned(warehouse_url: str, tmp_path: Path) -> None:
     warehouse = Warehouse(warehouse_url)
-    warehouse.replace_partition(ACME, D1, acme_d1_hits())
-    warehouse.replace_partition(ACME, D2, acme_d2_hits())
-    warehouse.replace_partition(GLOBEX, D1, globex_d1_hits())
+    landing = tmp_path / "landing"
+
+    def replace_partition(account: str, day: date, hits: list[dict[str, Any]]) -> None:
+        replace_day(warehouse, landing, account, day, hits)
+
+    replace_partition(ACME, D1, acme_d1_hits())
+    replace_partition(ACME, D2, acme_d2_hits())
+    replace_partition(GLOBEX, D1, globex_d1_hits())
     dbt = DbtRunner(warehouse, tmp_path)
 
     # 1. full build (no vars): every model and test, every partition
@@ -298,20 +313,24 @@ def test_dbt_build_full_and_partitioned(warehouse_url: str, tmp_path: Path) -> N
     assert [(s["pageviews"], s["channel"]) for s in frac] == [(1, "Email"), (1, "Direct")]
 
     midnight = by_visitor[(ACME, "v-midnight")]
-    assert [(s["session_date"], s["channel"]) for s in midnight] == [
-        (D1, "Organic Search"),
-        (D2, "Direct"),
+    assert [(s["session_date"], s["channel"], s["pageviews"]) for s in midnight] == [
+        (D1, "Organic Search", 2),
     ]
+    assert midnight[0]["session_end_at"] == datetime(2026, 11, 21, 0, 5, 0)
     assert midnight[0]["referrer_host"] == "bing.com"
     assert by_visitor[(ACME, "v-google")][0]["referrer_host"] == "google.co.uk"
-    assert by_visitor[(ACME, "v-first")][0]["pageviews"] == 2
-    assert [s["channel"] for s in by_visitor[(GLOBEX, "v-gap")]] == ["Paid Search"]
-    assert len(sessions) == 31
+    assert [(s["pageviews"], s["channel"]) for s in by_visitor[(ACME, "v-first")]] == [
+        (1, "Direct"),
+        (1, "Email"),
+    ]
+    assert [s["pageviews"] for s in by_visitor[(ACME, "v-reload")]] == [3]
+    assert [s["channel"] for s in by_visitor[(GLOBEX, "v-gap")]] == ["Paid Other"]
+    assert len(sessions) == 32
 
     # 2. partitioned run of acme / day 1 after its hits were restated; globex's
     #    day 1 also changed in raw but is not run: it must keep its old rows
-    warehouse.replace_partition(ACME, D1, acme_d1_hits_restated())
-    warehouse.replace_partition(
+    replace_partition(ACME, D1, acme_d1_hits_restated())
+    replace_partition(
         GLOBEX, D1, globex_d1_hits() + [_hit(GLOBEX, "v-g3", "11:00:00", utm_medium="email")]
     )
     dbt.build("--select", "tag:partitioned", account=ACME, day=D1)
@@ -333,7 +352,7 @@ def test_dbt_build_full_and_partitioned(warehouse_url: str, tmp_path: Path) -> N
     assert warehouse.query(CHANNEL_SNAPSHOT) == channels_before
 
     # 4. acme's day 2 lost all its hits: its partition ends empty, nothing else moves
-    warehouse.replace_partition(ACME, D2, [])
+    replace_partition(ACME, D2, [])
     dbt.build("--select", "tag:partitioned", account=ACME, day=D2)
 
     assert _channel_daily(warehouse) == ACME_D1_RESTATED_EXPECTED | GLOBEX_D1_EXPECTED

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 import pytest
 import requests
-from dagster import AssetKey, DagsterInstance
+from dagster import AssetKey, DagsterInstance, RunsFilter
 from tqdm import tqdm
 
 from orchestration.partitions import account_day_key
@@ -66,6 +66,10 @@ def test_hits_become_report_rows_and_rematerialising_changes_nothing(warehouse_e
 
     # What a data engineer sees in the UI: every materialisation carries its row count.
     with DagsterInstance.from_config(f"{env['TOUCHLINE_DATA_DIR']}/dagster") as instance:
+        # the whole range is one run of the account × day job
+        runs = instance.get_runs(RunsFilter(job_name="account_day"))
+        assert len(runs) == 1
+        assert len(runs[0].tags) and runs[0].tags["touchline/account"] == "acme"
         counts = {}
         for name in ("raw_hits", "stg_hits__pageviews", "int_sessions", "fct_channel_daily"):
             records = instance.fetch_materializations(AssetKey(name), limit=5).records

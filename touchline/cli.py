@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import date, timedelta
+from datetime import date
 
 import click
 
+from touchline.commands import accounts_admin, channel_rules
+from touchline.commands.attribution import attribution as attribution_command
+from touchline.commands.collector_serve import default_threads, exec_collector
+from touchline.commands.connections import connections, fx
 from touchline.control import registry
 from touchline.control.db import migrate, session_scope
-from touchline.dbt import REPO_ROOT
 from touchline.settings import Settings, get_settings
 from touchline.warehouse import WarehouseError
 
@@ -123,6 +126,10 @@ def api_keys_create(account: str, name: str) -> None:
     )
 
 
+accounts_admin.register(accounts, api_keys)
+channel_rules.register(accounts)
+
+
 # --- services -----------------------------------------------------------------
 
 
@@ -154,11 +161,16 @@ def collector() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8081, show_default=True)
 @click.option("--workers", default=2, show_default=True)
-@click.option("--threads", default=4, show_default=True)
-def collector_serve(host: str, port: int, workers: int, threads: int) -> None:
-    """Serve POST /collect with gunicorn."""
-    _settings()
-    os.execv(sys.executable, _gunicorn("collector.app:create_app()", host, port, workers, threads))
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    help="Blocking threads per worker [default: 1; 8 with TOUCHLINE_LANDING_FSYNC=always, "
+    "so that concurrent requests share an fsync].",
+)
+def collector_serve(host: str, port: int, workers: int, threads: int | None) -> None:
+    """Serve the collector (/collect, /v1/*, /i.gif, /r, /metrics) with granian."""
+    settings = _settings()
+    exec_collector(settings, host, port, workers, threads or default_threads(settings))
 
 
 @main.group("api")
@@ -180,14 +192,35 @@ def api_serve(host: str, port: int, workers: int, threads: int) -> None:
 # --- orchestration --------------------------------------------------------------
 
 
-def _prepare_dagster(settings: Settings) -> None:
-    from touchline.dagster_home import ensure_dagster_home
-    from touchline.dbt import apply_dbt_env, ensure_manifest, warehouse_target
+def _prepare_dagster(settings: Settings) -> bool:
+    """Detect the warehouse's adapter, (re)parse dbt's manifest when the project
+    changed, and set up DAGSTER_HOME. True when the manifest was rebuilt."""
+    from orchestration.dagster_home import ensure_dagster_home
+    from orchestration.dbt_runner import (
+        apply_dbt_env,
+        ensure_manifest,
+        manifest_is_stale,
+        warehouse_target,
+    )
 
     target = warehouse_target(settings)
     apply_dbt_env(target)
-    ensure_manifest(target)
+    stale = manifest_is_stale(target)
+    try:
+        ensure_manifest(target)
+    except RuntimeError as exc:
+        raise _fail(exc) from None
     ensure_dagster_home(settings, target.dialect)
+    return stale
+
+
+@main.command()
+def prepare() -> None:
+    """Prepare dbt's manifest and the Dagster instance (run on install and deploy)."""
+    settings = _settings()
+    rebuilt = _prepare_dagster(settings)
+    state = "rebuilt" if rebuilt else "up to date"
+    click.echo(f"dbt manifest {state}; DAGSTER_HOME={os.environ['DAGSTER_HOME']}")
 
 
 @main.command()
@@ -197,6 +230,8 @@ def dev(port: int, host: str) -> None:
     """Open the Dagster UI on Touchline's definitions (dagster dev -w workspace.yaml)."""
     settings = _settings()
     _prepare_dagster(settings)
+    from orchestration.dbt_runner import REPO_ROOT
+
     workspace = REPO_ROOT / "workspace.yaml"
     command = [
         sys.executable,
@@ -226,12 +261,10 @@ def _parse_day(value: str, name: str) -> date:
 
 @main.command()
 @click.argument("account")
-@click.option("--start", required=True, help="First day, YYYY-MM-DD.")
-@click.option("--end", help="Last day, YYYY-MM-DD (default: --start).")
+@click.option("--start", required=True, help="First local day, YYYY-MM-DD.")
+@click.option("--end", help="Last local day, YYYY-MM-DD (default: --start).")
 def materialize(account: str, start: str, end: str | None) -> None:
-    """Load and build ACCOUNT's partitions from --start to --end through Dagster."""
-    from tqdm import tqdm
-
+    """Load and build ACCOUNT's days from --start to --end as one Dagster run."""
     settings = _settings()
     first = _parse_day(start, "--start")
     last = _parse_day(end, "--end") if end else first
@@ -242,28 +275,50 @@ def materialize(account: str, start: str, end: str | None) -> None:
             registry.get_account(session, account)
         except registry.RegistryError as exc:
             raise _fail(exc) from None
-    _prepare_dagster(settings)
-    from orchestration.local_runs import build_views, materialize_account_days
+    rebuilt = _prepare_dagster(settings)
+    from orchestration.local_runs import ensure_views, materialize_range
 
-    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    days = (last - first).days + 1
     try:
         log_path = settings.data_dir / "logs" / "materialize-dbt.log"
         click.echo(f"dbt's output goes to {log_path}", err=True)
         instance = _instance()
-        if not build_views(instance, log_path):
+        if not ensure_views(instance, settings.resolved_warehouse_url, rebuilt, log_path):
             raise click.ClickException("building the staging views failed; see the Dagster UI")
-        with tqdm(total=len(days), desc=f"materialising {account}", unit="day") as bar:
-            runs = materialize_account_days(
-                account, days, instance, lambda r: bar.update(1), log_path
-            )
+        click.echo(f"materialising {account}: {first} to {last} ({days} days) in one run", err=True)
+        run = materialize_range(account, first, last, instance, log_path)
     except WarehouseError as exc:
         raise _fail(exc) from None
-    failed = [r for r in runs if not r.success]
-    for run in failed:
-        click.echo(f"failed: {run.account} {run.day} (run {run.run_id})", err=True)
-    if failed:
-        raise click.ClickException(f"{len(failed)} of {len(runs)} partitions failed")
-    click.echo(f"materialised {len(runs)} partition(s) of {account}")
+    if not run.success:
+        raise click.ClickException(
+            f"the run {run.run_id} for {account} {first}..{last} failed; see the Dagster UI "
+            f"(touchline dev) or {log_path}"
+        )
+    steps = ", ".join(f"{k} {v:.1f} s" for k, v in run.step_seconds.items())
+    click.echo(f"materialised {days} day(s) of {account} in one run ({run.seconds:.1f} s: {steps})")
+
+
+@main.command()
+def publish() -> None:
+    """Publish the warehouse's marts to the report API now (DuckDB).
+
+    Every run does this as its last step; run it by hand after an upgrade, or
+    to show a view's new SQL before the next run.
+    """
+    from touchline.serving import publish as publish_marts
+    from touchline.warehouse import parse_warehouse_url
+
+    settings = _settings()
+    try:
+        target = parse_warehouse_url(settings.resolved_warehouse_url)
+        if target.dialect != "duckdb":
+            click.echo("nothing to publish: on MySQL/MariaDB the API reads the warehouse itself")
+            return
+        done = publish_marts(str(target.path), keep_seconds=settings.serving_keep_seconds)
+    except WarehouseError as exc:
+        raise _fail(exc) from None
+    marts = ", ".join(f"{name} ({rows:,} rows)" for name, rows in done.tables.items())
+    click.echo(f"published {marts or 'no marts'} as {done.snapshot.name} in {done.seconds:.1f} s")
 
 
 def _instance():
@@ -277,11 +332,19 @@ def _instance():
 @click.option(
     "--days", default=14, show_default=True, help="Over how many days (ending yesterday)."
 )
-def demo(hits: int, days: int) -> None:
+@click.option("--site", is_flag=True, help="Serve a demo shop with the tag; print hits live.")
+def demo(hits: int, days: int, site: bool) -> None:
     """Simulate traffic, collect it over HTTP, build it with Dagster, print the report."""
     from touchline.demo import run_demo
 
     settings = _settings()
+    if site:
+        from touchline.demo_site import serve_demo_site
+
+        try:
+            return serve_demo_site(settings)
+        except (registry.RegistryError, RuntimeError) as exc:
+            raise _fail(exc) from None
     _prepare_dagster(settings)
     try:
         ok = run_demo(settings, hits=hits, days=days)
@@ -290,6 +353,10 @@ def demo(hits: int, days: int) -> None:
     if not ok:
         sys.exit(1)
 
+
+main.add_command(attribution_command)
+main.add_command(connections)
+main.add_command(fx)
 
 if __name__ == "__main__":
     main()

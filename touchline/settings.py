@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,8 +48,33 @@ class Settings(BaseSettings):
     daily_partitions_start: str = Field(
         default="2025-01-01", description="First day of the daily partitions."
     )
+    late_data_days: int = Field(
+        default=7,
+        ge=0,
+        description="The nightly run re-loads days up to this many days back that received "
+        "hits since they were last loaded; older ones are reported, with the backfill command.",
+    )
+    landing_sensor_seconds: int = Field(
+        default=180,
+        ge=30,
+        description="How often the landing sensor looks for today's newly landed hits.",
+    )
+    serving_keep_seconds: int = Field(
+        default=600,
+        ge=0,
+        description="DuckDB: how long a serving copy of the marts stays on disk after a newer "
+        "one was published (readers that resolved the old one keep reading it).",
+    )
     collector_instance: str | None = Field(
         default=None, description="Name of this collector instance in landed file names."
+    )
+    collector_config_ttl: float = Field(
+        default=30.0, ge=0, description="Seconds an account's collection settings are cached."
+    )
+    landing_fsync: Literal["always", "interval", "never"] = Field(
+        default="interval",
+        description="interval: fsync within a second (a 2xx survives a process crash); "
+        "always: fsync before answering (survives power loss; slower); never: the OS decides.",
     )
 
     @field_validator("data_dir")

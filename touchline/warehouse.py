@@ -8,13 +8,11 @@ settings for Python and for dbt alike.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
@@ -162,43 +160,15 @@ def raw_hits_ddl(dialect: Dialect) -> list[str]:
         return [f"CREATE TABLE IF NOT EXISTS {RAW_HITS_TABLE} (\n  {cols}\n)"]
     return [
         f"CREATE TABLE IF NOT EXISTS {RAW_HITS_TABLE} (\n  {cols},\n"
-        f"  KEY ix_raw_hits_partition (account, event_date),\n"
-        f"  KEY ix_raw_hits_hit_id (hit_id)\n"
+        # One index for the loader's deletes, partition filters and the
+        # sessions' join back to their first pageview (account, day, hit id).
+        f"  KEY ix_raw_hits_partition (account, event_date, hit_id)\n"
         ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
     ]
 
 
-def _parse_ts(value: Any) -> datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        parsed = value
-    else:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
-    return parsed
-
-
-_TS_COLUMNS = frozenset(c for c, t in _TYPES.items() if t[0] == "TIMESTAMP")
-
-
-def raw_row(hit: dict[str, Any], loaded_at: datetime) -> dict[str, Any]:
-    """A landed hit (any contract version) as a raw_hits row."""
-    row: dict[str, Any] = {}
-    for column in RAW_HIT_COLUMNS:
-        value = hit.get(column)
-        if column in _TS_COLUMNS:
-            value = _parse_ts(value)
-        elif column == "properties":
-            value = json.dumps(value or {}, separators=(",", ":"), sort_keys=True)
-        row[column] = value
-    row["loaded_at"] = loaded_at
-    row["event_date"] = row["event_at"].date() if row["event_at"] else None
-    return row
-
-
-def _tsv_field(value: Any) -> str:
+def tsv_field(value: Any) -> str:
+    """One value in the text format LOAD DATA reads (tab-separated, \\N for NULL)."""
     if value is None:
         return "\\N"
     if isinstance(value, bool):
@@ -287,16 +257,42 @@ class Warehouse:
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Run a read query written with ``?`` placeholders; rows as dicts."""
+        with self.reading() as query:
+            return query(sql, params)
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Callable[..., list[dict[str, Any]]]]:
+        """Several read queries over one connection (opening a DuckDB file costs
+        tens of milliseconds): yields ``query(sql, params=())``."""
         with self.connect(read_only=True) as conn:
-            if self.dialect == "duckdb":
-                cur = conn.execute(sql, list(params))
-                names = [d[0] for d in cur.description]
-                return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-            mysql_sql = sql.replace("%", "%%").replace("?", "%s")
-            with conn.cursor() as cur:
-                cur.execute(mysql_sql, list(params))
-                names = [d[0] for d in cur.description]
-                return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+            yield lambda sql, params=(): self._rows(conn, sql, params)
+
+    def _rows(self, conn: Any, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+        if self.dialect == "duckdb":
+            cur = conn.execute(sql, list(params))
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        mysql_sql = sql.replace("%", "%%").replace("?", "%s")
+        with conn.cursor() as cur:
+            cur.execute(mysql_sql, list(params))
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def missing_tables(self, names: Sequence[str]) -> list[str]:
+        """Which of ``names`` (tables or views) the warehouse lacks, in one query."""
+        if self.dialect == "duckdb":
+            sql = "SELECT table_name AS name FROM information_schema.tables"
+            params: list[Any] = []
+        else:
+            sql = "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ?"
+            params = [self.target.database]
+        try:
+            present = {str(r["name"]) for r in self.query(sql, params)}
+        except WarehouseError as exc:
+            if "empty" in str(exc):
+                return list(names)
+            raise
+        return [n for n in names if n not in present]
 
     def table_exists(self, name: str) -> bool:
         if self.dialect == "duckdb":
@@ -314,66 +310,6 @@ class Warehouse:
             if "empty" in str(exc):
                 return False
             raise
-
-    def replace_partition(self, account: str, day: date, hits: list[dict[str, Any]]) -> int:
-        """Make raw_hits hold exactly ``hits`` for (account, day), atomically."""
-        loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
-        rows = [raw_row(h, loaded_at) for h in hits]
-        for row in rows:
-            if row["account"] != account or row["event_date"] != day:
-                raise WarehouseError(
-                    f"hit {row['hit_id']} belongs to {row['account']}/{row['event_date']}, "
-                    f"not to partition {account}/{day}"
-                )
-        if self.dialect == "duckdb":
-            return self._replace_duckdb(account, day, rows)
-        return self._replace_mysql(account, day, rows)
-
-    def _replace_duckdb(self, account: str, day: date, rows: list[dict[str, Any]]) -> int:
-        with tempfile.TemporaryDirectory() as tmp, self.connect() as conn:
-            path = os.path.join(tmp, "rows.ndjson")
-            with open(path, "w", encoding="utf-8") as handle:
-                for row in rows:
-                    handle.write(json.dumps(row, default=str) + "\n")
-            columns = ", ".join(f"'{c}': '{_TYPES.get(c, _DEFAULT_TYPE)[0]}'" for c in RAW_COLUMNS)
-            for ddl in raw_hits_ddl("duckdb"):
-                conn.execute(ddl)
-            conn.execute("BEGIN TRANSACTION")
-            conn.execute(
-                f"DELETE FROM {RAW_HITS_TABLE} WHERE account = ? AND event_date = ?", [account, day]
-            )
-            if rows:
-                conn.execute(
-                    f"INSERT INTO {RAW_HITS_TABLE} ({', '.join(RAW_COLUMNS)}) "
-                    f"SELECT {', '.join(RAW_COLUMNS)} FROM read_json(?, "
-                    f"format='newline_delimited', columns={{{columns}}})",
-                    [path],
-                )
-            conn.execute("COMMIT")
-        return len(rows)
-
-    def _replace_mysql(self, account: str, day: date, rows: list[dict[str, Any]]) -> int:
-        with tempfile.TemporaryDirectory() as tmp, self.connect() as conn:
-            path = os.path.join(tmp, "rows.tsv")
-            with open(path, "w", encoding="utf-8") as handle:
-                for row in rows:
-                    handle.write("\t".join(_tsv_field(row[c]) for c in RAW_COLUMNS) + "\n")
-            with conn.cursor() as cur:
-                for ddl in raw_hits_ddl(self.dialect):
-                    cur.execute(ddl)
-                cur.execute(
-                    f"DELETE FROM {RAW_HITS_TABLE} WHERE account = %s AND event_date = %s",
-                    (account, day),
-                )
-                if rows:
-                    cur.execute(
-                        f"LOAD DATA LOCAL INFILE %s INTO TABLE {RAW_HITS_TABLE} "
-                        "CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' "
-                        f"LINES TERMINATED BY '\\n' ({', '.join(RAW_COLUMNS)})",
-                        (path,),
-                    )
-            conn.commit()
-        return len(rows)
 
     def ensure_raw_tables(self) -> None:
         with self.connect() as conn:

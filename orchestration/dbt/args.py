@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
-# The dbt project's models read these vars to process one partition.
-ACCOUNT_VAR = "account"
-DATE_VAR = "date"
+from orchestration.partitions import DayRange
 
 
-def partition_vars(account: str, day: date) -> dict[str, str]:
-    return {ACCOUNT_VAR: account, DATE_VAR: day.isoformat()}
-
-
-def build_args(account: str, day: date) -> list[str]:
-    """``dbt build`` of one account and day; the models replace exactly that partition."""
-    return ["build", "--vars", json.dumps(partition_vars(account, day), sort_keys=True)]
+def partition_env(day_range: DayRange) -> dict[str, str]:
+    """The environment that makes one dbt call build exactly these partitions
+    (read by partition_vars() in dbt_project/macros/touchline/partitions.sql)."""
+    return {
+        "TOUCHLINE_PARTITION_ACCOUNTS": ",".join(day_range.accounts),
+        "TOUCHLINE_PARTITION_START": day_range.start.isoformat(),
+        "TOUCHLINE_PARTITION_END": day_range.end.isoformat(),
+    }
 
 
 def group_for(fqn: list[str]) -> str:
@@ -35,8 +32,14 @@ def partition_date_column(node: Mapping[str, Any]) -> str | None:
     return meta.get("partition_date_column")
 
 
-def partition_count_sql(table: str, date_column: str) -> str:
-    return f"SELECT count(*) AS n FROM {table} WHERE account = ? AND {date_column} = ?"
+def partition_count_sql(table: str, date_column: str, accounts: int) -> str:
+    """Rows per account and day of a model, over some accounts and a day range."""
+    marks = ", ".join("?" for _ in range(accounts))
+    return (
+        f"SELECT account, {date_column} AS day, count(*) AS n FROM {table} "
+        f"WHERE account IN ({marks}) AND {date_column} BETWEEN ? AND ? "
+        f"GROUP BY account, {date_column}"
+    )
 
 
 def tables_behind_views(manifest: Mapping[str, Any], unique_id: str) -> list[str]:

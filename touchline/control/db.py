@@ -6,11 +6,13 @@ import contextlib
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -35,6 +37,9 @@ def engine_for(url: str) -> Engine:
 
 
 def alembic_config(url: str) -> Config:
+    # alembic loads in about a second; only commands that migrate pay for it
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -43,6 +48,8 @@ def alembic_config(url: str) -> Config:
 
 def migrate(url: str) -> None:
     """Bring the control database to the newest schema (idempotent)."""
+    from alembic import command
+
     engine = engine_for(url)
     with engine.begin() as connection:
         cfg = alembic_config(url)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -26,12 +26,33 @@ class Account(Base):
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     tracking_token: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Collection settings (the collector re-reads them every few seconds).
+    cookie_domain: Mapped[str | None] = mapped_column(String(253), default=None)
+    consent_default: Mapped[str] = mapped_column(String(8), default="granted")
+    anonymize_ip: Mapped[bool] = mapped_column(Boolean, default=False)
+    bot_policy: Mapped[str] = mapped_column(String(8), default="flag")
+    # The server-side (Segment API) write key: secret, unlike the tracking token,
+    # so only its SHA-256 is kept.
+    write_key_hash: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    write_key_prefix: Mapped[str | None] = mapped_column(String(16), default=None)
+    # Attribution: a sale's journey looks back lookback_days; the data-driven models
+    # are fitted over fit_days; ad impressions count as touches view_through_hours
+    # before a sale (0: impressions are not touches).
+    lookback_days: Mapped[int] = mapped_column(Integer, default=30)
+    fit_days: Mapped[int] = mapped_column(Integer, default=90)
+    view_through_hours: Mapped[int] = mapped_column(Integer, default=0)
 
     domains: Mapped[list[AccountDomain]] = relationship(
         back_populates="account", cascade="all, delete-orphan", order_by="AccountDomain.domain"
     )
     api_keys: Mapped[list[ApiKey]] = relationship(
         back_populates="account", cascade="all, delete-orphan"
+    )
+    blacklist: Mapped[list[BlacklistEntry]] = relationship(
+        back_populates="account", cascade="all, delete-orphan", order_by="BlacklistEntry.id"
+    )
+    channel_rules: Mapped[list[ChannelRule]] = relationship(
+        back_populates="account", cascade="all, delete-orphan", order_by="ChannelRule.position"
     )
 
     @property
@@ -67,3 +88,47 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
 
     account: Mapped[Account] = relationship(back_populates="api_keys")
+
+
+class BlacklistEntry(Base):
+    """Hits matching an entry are dropped (and counted) by the collector."""
+
+    __tablename__ = "account_blacklist"
+    __table_args__ = (UniqueConstraint("account_id", "kind", "value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # visitor_id | ip | cidr
+    value: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    account: Mapped[Account] = relationship(back_populates="blacklist")
+
+
+class ChannelRule(Base):
+    """An account's own channel rule, tried before the default (GA4) rules: the
+    first rule (lowest position) whose conditions all hold gives the channel.
+    ``conditions_json`` is a list of ``{"field", "operator", "value"}``
+    (touchline.control.channel_rules validates them)."""
+
+    __tablename__ = "channel_rules"
+    __table_args__ = (UniqueConstraint("account_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(64))
+    conditions_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    account: Mapped[Account] = relationship(back_populates="channel_rules")
+
+
+class CookielessSalt(Base):
+    """The day's random salt of cookieless visitor ids. Kept here, never with the
+    hits, and deleted after two days: then nobody can link a visitor across days."""
+
+    __tablename__ = "cookieless_salts"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    salt: Mapped[str] = mapped_column(String(64))

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 import secrets
 import zoneinfo
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from touchline.control.models import Account, AccountDomain, ApiKey, utcnow
+from touchline.control.models import (
+    Account,
+    AccountDomain,
+    ApiKey,
+    BlacklistEntry,
+    CookielessSalt,
+    utcnow,
+)
 
 # Slugs name folders, warehouse rows and Dagster partition keys ("|" separates
 # the dimensions of a multi-partition key), so keep them plain.
@@ -175,3 +184,203 @@ def authenticate_api_key(session: Session, plaintext: str) -> AccountInfo | None
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
         key.last_used_at = now
     return AccountInfo.of(key.account)
+
+
+# --- collection settings ---------------------------------------------------------
+
+WRITE_KEY_PREFIX = "tlw_"
+CONSENT_DEFAULTS = ("granted", "denied")
+BOT_POLICIES = ("flag", "drop")
+BLACKLIST_KINDS = ("visitor_id", "ip", "cidr")
+
+
+@dataclass(frozen=True)
+class CollectionConfig:
+    """What the collector needs to decide about one account's hits."""
+
+    account: AccountInfo
+    cookie_domain: str | None
+    consent_default: str
+    anonymize_ip: bool
+    bot_policy: str
+    blocked_visitors: frozenset[str]
+    blocked_ips: frozenset[str]
+    blocked_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+    has_write_key: bool
+
+    @classmethod
+    def of(cls, account: Account) -> CollectionConfig:
+        visitors, ips, networks = set(), set(), []
+        for entry in account.blacklist:
+            if entry.kind == "visitor_id":
+                visitors.add(entry.value)
+            elif entry.kind == "ip":
+                ips.add(str(ipaddress.ip_address(entry.value)))
+            else:
+                networks.append(ipaddress.ip_network(entry.value, strict=False))
+        return cls(
+            account=AccountInfo.of(account),
+            cookie_domain=account.cookie_domain,
+            consent_default=account.consent_default,
+            anonymize_ip=account.anonymize_ip,
+            bot_policy=account.bot_policy,
+            blocked_visitors=frozenset(visitors),
+            blocked_ips=frozenset(ips),
+            blocked_networks=tuple(networks),
+            has_write_key=account.write_key_hash is not None,
+        )
+
+    def blocks_ip(self, ip: str | None) -> bool:
+        if not ip or not (self.blocked_ips or self.blocked_networks):
+            return False
+        try:
+            address = ipaddress.ip_address(ip)
+        except ValueError:
+            return False
+        if str(address) in self.blocked_ips:
+            return True
+        return any(address in network for network in self.blocked_networks)
+
+
+def _collection_query():
+    return select(Account).options(selectinload(Account.domains), selectinload(Account.blacklist))
+
+
+def collection_config_for_token(session: Session, token: str) -> CollectionConfig | None:
+    account = session.scalar(_collection_query().where(Account.tracking_token == token))
+    return CollectionConfig.of(account) if account else None
+
+
+def collection_config_for_write_key(session: Session, write_key: str) -> CollectionConfig | None:
+    if not write_key.startswith(WRITE_KEY_PREFIX):
+        return None
+    account = session.scalar(
+        _collection_query().where(Account.write_key_hash == hash_api_key(write_key))
+    )
+    return CollectionConfig.of(account) if account else None
+
+
+def all_account_domains(session: Session) -> frozenset[str]:
+    return frozenset(session.scalars(select(AccountDomain.domain)))
+
+
+def normalise_blacklist_entry(kind: str, value: str) -> tuple[str, str]:
+    """``(kind, canonical value)``; kind ``ip`` given a range becomes ``cidr``."""
+    value = value.strip()
+    if kind == "visitor_id":
+        if not value or len(value) > 128:
+            raise RegistryError("a visitor id is 1-128 characters")
+        return kind, value
+    if kind in ("ip", "cidr"):
+        try:
+            if "/" in value:
+                return "cidr", str(ipaddress.ip_network(value, strict=False))
+            return "ip", str(ipaddress.ip_address(value))
+        except ValueError:
+            raise RegistryError(
+                f"{value!r} is neither an IP address nor a CIDR range (e.g. 203.0.113.0/24)"
+            ) from None
+    raise RegistryError(f"unknown blacklist kind {kind!r}; use one of {BLACKLIST_KINDS}")
+
+
+@dataclass
+class AccountUpdate:
+    """Changes to an account's collection settings; None leaves a setting alone."""
+
+    add_domains: tuple[str, ...] = ()
+    remove_domains: tuple[str, ...] = ()
+    cookie_domain: str | None = None  # "" clears it
+    consent_default: str | None = None
+    anonymize_ip: bool | None = None
+    bot_policy: str | None = None
+    block: tuple[tuple[str, str], ...] = ()  # (kind, value)
+    unblock: tuple[tuple[str, str], ...] = ()
+
+
+def update_account(session: Session, slug: str, change: AccountUpdate) -> CollectionConfig:
+    account = session.scalar(_collection_query().where(Account.slug == slug))
+    if account is None:
+        raise RegistryError(f"no account named {slug!r}")
+    if change.consent_default is not None:
+        if change.consent_default not in CONSENT_DEFAULTS:
+            raise RegistryError(f"consent default must be one of {', '.join(CONSENT_DEFAULTS)}")
+        account.consent_default = change.consent_default
+    if change.bot_policy is not None:
+        if change.bot_policy not in BOT_POLICIES:
+            raise RegistryError(f"bot policy must be one of {', '.join(BOT_POLICIES)}")
+        account.bot_policy = change.bot_policy
+    if change.anonymize_ip is not None:
+        account.anonymize_ip = change.anonymize_ip
+    if change.cookie_domain is not None:
+        account.cookie_domain = (
+            normalise_domain(change.cookie_domain) if change.cookie_domain else None
+        )
+    remove = {normalise_domain(d) for d in change.remove_domains}
+    missing = remove - set(account.domain_names)
+    if missing:
+        raise RegistryError(f"{slug} has no domain {', '.join(sorted(missing))}")
+    account.domains = [d for d in account.domains if d.domain not in remove]
+    for domain in sorted({normalise_domain(d) for d in change.add_domains}):
+        if domain not in account.domain_names:
+            account.domains.append(AccountDomain(domain=domain))
+    have = {(e.kind, e.value): e for e in account.blacklist}
+    for kind, value in change.unblock:
+        key = normalise_blacklist_entry(kind, value)
+        if key not in have:
+            raise RegistryError(f"{slug} has no blacklist entry {key[0]} {key[1]}")
+        account.blacklist.remove(have.pop(key))
+    for kind, value in change.block:
+        key = normalise_blacklist_entry(kind, value)
+        if key not in have:
+            have[key] = BlacklistEntry(kind=key[0], value=key[1])
+            account.blacklist.append(have[key])
+    session.flush()
+    return CollectionConfig.of(account)
+
+
+def rotate_write_key(session: Session, slug: str) -> str:
+    """A new server write key for the account (the old one stops working); shown once."""
+    account = session.scalar(select(Account).where(Account.slug == slug))
+    if account is None:
+        raise RegistryError(f"no account named {slug!r}")
+    plaintext = WRITE_KEY_PREFIX + secrets.token_urlsafe(32)
+    account.write_key_hash = hash_api_key(plaintext)
+    account.write_key_prefix = plaintext[: len(WRITE_KEY_PREFIX) + 6]
+    session.flush()
+    return plaintext
+
+
+def revoke_api_key(session: Session, prefix: str, account_slug: str | None = None) -> NewApiKey:
+    """Revoke the report-API key with this prefix (as printed at creation: ``tlk_xxxxxx``)."""
+    query = select(ApiKey).options(selectinload(ApiKey.account)).where(ApiKey.prefix == prefix)
+    if account_slug is not None:
+        query = query.join(Account).where(Account.slug == account_slug)
+    keys = list(session.scalars(query))
+    if not keys:
+        raise RegistryError(f"no API key starts with {prefix!r}")
+    if len(keys) > 1:
+        raise RegistryError(f"{len(keys)} keys start with {prefix!r}: name the account too")
+    key = keys[0]
+    if key.revoked_at is not None:
+        raise RegistryError(f"API key {prefix}… was already revoked")
+    key.revoked_at = utcnow()
+    session.flush()
+    return NewApiKey(plaintext="", prefix=key.prefix, account=key.account.slug, name=key.name)
+
+
+SALT_KEEP_DAYS = 2
+
+
+def cookieless_salt(session: Session, day: date) -> str:
+    """The salt of ``day`` (UTC), made on first use; older salts are deleted."""
+    row = session.get(CookielessSalt, day)
+    if row is not None:
+        return row.salt
+    session.execute(delete(CookielessSalt).where(CookielessSalt.day < day - timedelta(days=1)))
+    salt = secrets.token_hex(32)
+    try:
+        with session.begin_nested():
+            session.add(CookielessSalt(day=day, salt=salt))
+    except IntegrityError:  # another collector instance made it first
+        return session.get(CookielessSalt, day, populate_existing=True).salt
+    return salt

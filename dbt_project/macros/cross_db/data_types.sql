@@ -44,3 +44,12 @@
 {% macro mariadb__varchar_type(length) -%}
     {{ return(touchline.mysql__varchar_type(length)) }}
 {%- endmacro %}
+
+
+{#- double_type(): an 8-byte float for CAST on every warehouse (dbt's
+    type_float() is a 4-byte REAL on DuckDB). MySQL >= 8.0.17 and MariaDB
+    >= 10.4 accept CAST(... AS DOUBLE). -#}
+
+{% macro double_type() -%}
+    double
+{%- endmacro %}

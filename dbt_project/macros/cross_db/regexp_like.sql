@@ -21,3 +21,23 @@
 {% macro mariadb__regexp_like(expression, pattern) -%}
     {{ return(touchline.mysql__regexp_like(expression, pattern)) }}
 {%- endmacro %}
+
+
+{#- regexp_like_column(expression, pattern_column): the same with the
+    pattern in a column (an account's channel rule); NULL text never matches. -#}
+
+{% macro regexp_like_column(expression, pattern_column) -%}
+    {{ return(adapter.dispatch('regexp_like_column', 'touchline')(expression, pattern_column)) }}
+{%- endmacro %}
+
+{% macro default__regexp_like_column(expression, pattern_column) -%}
+    coalesce(regexp_matches({{ expression }}, {{ pattern_column }}), false)
+{%- endmacro %}
+
+{% macro mysql__regexp_like_column(expression, pattern_column) -%}
+    coalesce(({{ expression }} regexp {{ pattern_column }}), 0) = 1
+{%- endmacro %}
+
+{% macro mariadb__regexp_like_column(expression, pattern_column) -%}
+    {{ return(touchline.mysql__regexp_like_column(expression, pattern_column)) }}
+{%- endmacro %}

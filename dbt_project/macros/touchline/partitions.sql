@@ -1,51 +1,77 @@
 {#-
-    Partitioned runs. Dagster materialises one account x day at a time with
-        dbt build --vars '{"account": "acme", "date": "2026-11-20"}'
-    and every partitioned (incremental) model must then process, and replace,
-    exactly that partition. Without the vars a run covers everything.
-    These macros are the only place the vars are read.
+    Partitioned runs. Dagster materialises a rectangle of partitions, a set of
+    accounts x a contiguous range of their local days, in ONE dbt call:
+        TOUCHLINE_PARTITION_ACCOUNTS=acme,globex
+        TOUCHLINE_PARTITION_START=2026-11-01 TOUCHLINE_PARTITION_END=2026-11-28
+        dbt build --select tag:partitioned
+    Every partitioned (incremental) model then processes, and replaces, exactly
+    those partitions. An empty or unset variable means "all" (a full build).
+    They are environment variables, not --vars, because a new --vars value
+    forces dbt to re-parse the whole project on every run.
+    These macros are the only place they are read.
 -#}
 
-{#- The partition of this run: {'account': str|none, 'date': 'YYYY-MM-DD'|none}.
-    The values are validated: they end up inside SQL. -#}
+{#- A YYYY-MM-DD string that is a real calendar day, or a compiler error. -#}
+{% macro _checked_day(name, day) -%}
+    {%- set parts = day.split('-') -%}
+    {%- set valid = modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', day) is not none
+        and 1 <= (parts[1] | int) <= 12 and (parts[2] | int) >= 1 -%}
+    {%- if valid -%}
+        {%- set year, month = parts[0] | int, parts[1] | int -%}
+        {%- set month_end = modules.datetime.date(year + month // 12, month % 12 + 1, 1) - modules.datetime.timedelta(days=1) -%}
+        {%- set valid = (parts[2] | int) <= month_end.day -%}
+    {%- endif -%}
+    {%- if not valid -%}
+        {{ exceptions.raise_compiler_error(name ~ " must be a day as YYYY-MM-DD, got '" ~ day ~ "'") }}
+    {%- endif -%}
+    {{ return(day) }}
+{%- endmacro %}
+
+{#- The partitions of this run: {'accounts': [slug, ...] (empty = all),
+    'start': 'YYYY-MM-DD'|none, 'end': 'YYYY-MM-DD'|none}. The values are
+    validated: they end up inside SQL. -#}
 {% macro partition_vars() -%}
-    {%- set account = var('account', none) -%}
-    {%- set day = var('date', none) -%}
-    {%- set account = none if account is none or (account | string | trim) == '' else (account | string | trim) -%}
-    {%- set day = none if day is none or (day | string | trim) == '' else (day | string | trim) -%}
-    {%- if account is not none and not modules.re.match('^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', account) -%}
-        {{ exceptions.raise_compiler_error("var 'account' must be an account slug (letters, digits, '_', '-', '.'), got '" ~ account ~ "'") }}
-    {%- endif -%}
-    {%- if day is not none -%}
-        {%- set parts = day.split('-') -%}
-        {%- set valid = modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', day) is not none
-            and 1 <= (parts[1] | int) <= 12 and (parts[2] | int) >= 1 -%}
-        {%- if valid -%}
-            {%- set year, month = parts[0] | int, parts[1] | int -%}
-            {%- set month_end = modules.datetime.date(year + month // 12, month % 12 + 1, 1) - modules.datetime.timedelta(days=1) -%}
-            {%- set valid = (parts[2] | int) <= month_end.day -%}
+    {%- set raw_accounts = env_var('TOUCHLINE_PARTITION_ACCOUNTS', '') | trim -%}
+    {%- set start = env_var('TOUCHLINE_PARTITION_START', '') | trim -%}
+    {%- set end = env_var('TOUCHLINE_PARTITION_END', '') | trim -%}
+    {%- set accounts = [] -%}
+    {%- for account in raw_accounts.split(',') if account | trim -%}
+        {%- set account = account | trim -%}
+        {%- if not modules.re.match('^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', account) -%}
+            {{ exceptions.raise_compiler_error("TOUCHLINE_PARTITION_ACCOUNTS must list account slugs (letters, digits, '_', '-', '.'), got '" ~ account ~ "'") }}
         {%- endif -%}
-        {%- if not valid -%}
-            {{ exceptions.raise_compiler_error("var 'date' must be a day as YYYY-MM-DD, got '" ~ day ~ "'") }}
-        {%- endif -%}
+        {%- do accounts.append(account) -%}
+    {%- endfor -%}
+    {%- set start = touchline._checked_day('TOUCHLINE_PARTITION_START', start) if start else none -%}
+    {%- set end = touchline._checked_day('TOUCHLINE_PARTITION_END', end) if end else start -%}
+    {%- if start is none and end is not none -%}
+        {%- set start = end -%}
     {%- endif -%}
-    {{ return({'account': account, 'date': day}) }}
+    {%- if start is not none and end < start -%}
+        {{ exceptions.raise_compiler_error("TOUCHLINE_PARTITION_END (" ~ end ~ ") is before TOUCHLINE_PARTITION_START (" ~ start ~ ")") }}
+    {%- endif -%}
+    {{ return({'accounts': accounts, 'start': start, 'end': end}) }}
 {%- endmacro %}
 
 
-{#- partition_filter('event_date'): a WHERE condition selecting this run's
-    partition, '1 = 1' when the run is not partitioned. -#}
-{% macro partition_filter(date_column, account_column='account') -%}
+{#- partition_filter('session_date'): a WHERE condition selecting this run's
+    partitions, '1 = 1' when the run is not partitioned. `days_before` and
+    `days_after` widen the day range (sessions read the neighbouring days'
+    hits to decide where a session that crosses midnight starts). -#}
+{% macro partition_filter(date_column, account_column='account', days_before=0, days_after=0) -%}
     {%- set partition = touchline.partition_vars() -%}
     {%- set conditions = [] -%}
-    {%- if partition.account is not none -%}
-        {%- do conditions.append(account_column ~ " = '" ~ partition.account ~ "'") -%}
+    {%- if partition.accounts -%}
+        {%- do conditions.append(account_column ~ " in ('" ~ (partition.accounts | join("', '")) ~ "')") -%}
     {%- endif -%}
-    {%- if partition.date is not none -%}
-        {%- do conditions.append(date_column ~ " = " ~ touchline.date_literal(partition.date)) -%}
+    {%- if partition.start is not none -%}
+        {%- set one_day = modules.datetime.timedelta(days=1) -%}
+        {%- set first = (modules.datetime.date.fromisoformat(partition.start) - one_day * days_before).isoformat() -%}
+        {%- set last = (modules.datetime.date.fromisoformat(partition.end) + one_day * days_after).isoformat() -%}
+        {%- do conditions.append(date_column ~ " between " ~ touchline.date_literal(first) ~ " and " ~ touchline.date_literal(last)) -%}
     {%- endif -%}
     {%- if execute and conditions and flags.FULL_REFRESH -%}
-        {{ exceptions.raise_compiler_error("--full-refresh rebuilds every partition: run it without the 'account'/'date' vars") }}
+        {{ exceptions.raise_compiler_error("--full-refresh rebuilds every partition: run it without TOUCHLINE_PARTITION_* set") }}
     {%- endif -%}
     {%- if conditions -%}
         ({{ conditions | join(' and ') }})
@@ -110,12 +136,15 @@
         config:
           where: "partition:session_date"
     and this override of dbt's get_where_subquery (found first through the
-    `dispatch:` search order) turns that into partition_filter('session_date').
+    `dispatch:` search order) turns that into partition_filter('session_date');
+    "restated:sale_date" becomes restated_filter('sale_date') (attribution.sql).
     Any other `where` works as in dbt. -#}
 {% macro default__get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- if where and (where | string).startswith('partition:') -%}
         {%- set where = touchline.partition_filter((where | string)[10:] | trim) -%}
+    {%- elif where and (where | string).startswith('restated:') -%}
+        {%- set where = touchline.restated_filter((where | string)[9:] | trim) -%}
     {%- endif -%}
     {%- if where -%}
         {%- set filtered -%}
@@ -124,5 +153,17 @@
         {%- do return(filtered) -%}
     {%- else -%}
         {%- do return(relation) -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- account_filter('account'): only the run's accounts ('1 = 1' when the run
+    names none). For tables that are per account but not per day. -#}
+{% macro account_filter(account_column='account') -%}
+    {%- set partition = touchline.partition_vars() -%}
+    {%- if partition.accounts -%}
+        ({{ account_column }} in ('{{ partition.accounts | join("', '") }}'))
+    {%- else -%}
+        (1 = 1)
     {%- endif -%}
 {%- endmacro %}

@@ -11,22 +11,23 @@
 }}
 
 {#-
-    Sessionisation (doc block "sessionisation"): a visitor's pageviews of one
-    UTC day, ordered by time; a session starts at the visitor's first pageview
-    of the day and at every pageview more than var('session_timeout_seconds')
-    (1800) seconds after the previous one.
+    Sessionisation (doc block "sessionisation"): a visitor's pageviews in time
+    order; a session starts at the visitor's first pageview, at every pageview
+    more than var('session_timeout_seconds') (1800) seconds after the previous
+    one, and at every pageview that brings a new campaign (its utm source /
+    medium / campaign or click id differ from the campaign last seen in the
+    session). A session is never cut at midnight: it belongs to the local day
+    (event_date, the account's time zone) it started on.
 
-    Two window passes over narrow rows (ids and times), each reading the step
-    before it exactly once: MariaDB materialises a CTE once per reference, so
-    a second reference would compute its windows again, and wide rows (TEXT
-    columns) push its sorts to disk.
-    1. All pageviews, one sort: the previous pageview's time, the pageview's
-       number in the visitor's day, the day's pageview count and last time.
-    2. Session starts only: the session's number and, from the next start,
-       where the session ends. Its pageviews are the difference of the
-       pageview numbers; its end is the time before the next start (or the
-       day's last).
-    The first pageview's attributes are then joined back by hit_id.
+    A run builds the sessions that START on its days, so it reads the hits of
+    one day more on each side: the day before decides whether the first
+    pageview after midnight continues a session, the day after holds the rest
+    of a session that crosses midnight.
+
+    Each window pass reads the step before it exactly once over narrow rows
+    (ids, times, a campaign hash): MariaDB materialises a CTE once per
+    reference, and wide rows push its sorts to disk. The first pageview's
+    attributes are joined back by hit_id at the end.
 -#}
 
 with
@@ -38,9 +39,12 @@ pageview_times as (
         account,
         visitor_id,
         event_date,
-        event_at
+        event_at,
+        case when utm_source is not null or utm_medium is not null or utm_campaign is not null or gclid is not null or msclkid is not null or dclid is not null or wbraid is not null or gbraid is not null or fbclid is not null or ttclid is not null or li_fat_id is not null
+            then {{ surrogate_key(['utm_source', 'utm_medium', 'utm_campaign', 'gclid', 'msclkid', 'dclid', 'wbraid', 'gbraid', 'fbclid', 'ttclid', 'li_fat_id']) }}
+        end as campaign_key
     from {{ ref('stg_hits__pageviews') }}
-    where {{ partition_filter('event_date') }}
+    where {{ partition_filter('event_date', days_before=1, days_after=1) }}
 
 ),
 
@@ -77,23 +81,72 @@ pageviews_in_order as (
 
     select
         pageview_times.*,
-        lag(event_at) over visitor_day as previous_event_at,
-        row_number() over visitor_day as visitor_day_pageview_number,
-        count(*) over (partition by account, visitor_id, event_date) as visitor_day_pageviews,
-        max(event_at) over (partition by account, visitor_id, event_date) as visitor_day_last_event_at
+        lag(event_at) over visitor_hits as previous_event_at,
+        row_number() over visitor_hits as visitor_pageview_number,
+        count(*) over (partition by account, visitor_id) as visitor_pageviews,
+        max(event_at) over (partition by account, visitor_id) as visitor_last_event_at
     from pageview_times
-    window visitor_day as (
-        partition by account, visitor_id, event_date
+    window visitor_hits as (
+        partition by account, visitor_id
         order by event_at, hit_id
     )
 
 ),
 
+activity_periods as (
+
+    -- periods without a gap longer than the timeout; campaigns split them further
+    select
+        pageviews_in_order.*,
+        sum(is_period_start) over (
+            partition by account, visitor_id
+            order by visitor_pageview_number
+            rows between unbounded preceding and current row
+        ) as period_number
+    from (
+        select
+            pageviews_in_order.*,
+            case
+                when previous_event_at is null
+                    or {{ seconds_between('previous_event_at', 'event_at') }} > {{ var('session_timeout_seconds') }}
+                    then 1
+                else 0
+            end as is_period_start
+        from pageviews_in_order
+    ) as pageviews_in_order
+
+),
+
+campaign_context as (
+
+    -- the campaign last seen earlier in the period: the greatest
+    -- "<zero-padded pageview number><campaign hash>" before this pageview
+    select
+        activity_periods.*,
+        max(
+            case when campaign_key is not null
+                then {{ dbt.concat(["lpad(cast(visitor_pageview_number as " ~ varchar_type(20) ~ "), 12, '0')", 'campaign_key']) }}
+            end
+        ) over (
+            partition by account, visitor_id, period_number
+            order by visitor_pageview_number
+            rows between unbounded preceding and 1 preceding
+        ) as numbered_previous_campaign
+    from activity_periods
+
+),
+
 session_starts as (
 
-    select * from pageviews_in_order
-    where previous_event_at is null
-        or {{ seconds_between('previous_event_at', 'event_at') }} > {{ var('session_timeout_seconds') }}
+    select * from campaign_context
+    where is_period_start = 1
+        or (
+            campaign_key is not null
+            and (
+                numbered_previous_campaign is null
+                or substring(numbered_previous_campaign, 13) <> campaign_key
+            )
+        )
 
 ),
 
@@ -101,13 +154,16 @@ sessions as (
 
     select
         session_starts.*,
-        row_number() over visitor_day_starts as visitor_session_number,
-        lead(visitor_day_pageview_number) over visitor_day_starts as next_start_pageview_number,
-        lead(previous_event_at) over visitor_day_starts as next_start_previous_event_at
+        row_number() over (
+            partition by account, visitor_id, event_date
+            order by visitor_pageview_number
+        ) as visitor_session_number,
+        lead(visitor_pageview_number) over visitor_starts as next_start_pageview_number,
+        lead(previous_event_at) over visitor_starts as next_start_previous_event_at
     from session_starts
-    window visitor_day_starts as (
-        partition by account, visitor_id, event_date
-        order by event_at, hit_id
+    window visitor_starts as (
+        partition by account, visitor_id
+        order by visitor_pageview_number
     )
 
 ),
@@ -121,10 +177,10 @@ sessions_with_first_pageview as (
         sessions.visitor_session_number,
         sessions.hit_id as first_hit_id,
         sessions.event_at as session_start_at,
-        coalesce(sessions.next_start_previous_event_at, sessions.visitor_day_last_event_at)
+        coalesce(sessions.next_start_previous_event_at, sessions.visitor_last_event_at)
             as session_end_at,
-        coalesce(sessions.next_start_pageview_number, sessions.visitor_day_pageviews + 1)
-            - sessions.visitor_day_pageview_number as pageviews,
+        coalesce(sessions.next_start_pageview_number, sessions.visitor_pageviews + 1)
+            - sessions.visitor_pageview_number as pageviews,
         first_pageview.page_url,
         first_pageview.page_host,
         first_pageview.page_path,
@@ -148,6 +204,102 @@ sessions_with_first_pageview as (
         on sessions.hit_id = first_pageview.hit_id
         and sessions.account = first_pageview.account
         and sessions.event_date = first_pageview.event_date
+    -- only the sessions that start on this run's days
+    where {{ partition_filter('sessions.event_date', account_column='sessions.account') }}
+
+),
+
+referrers as (
+
+    select
+        sessions_with_first_pageview.*,
+        -- a referrer on the landing page's own host is internal navigation
+        case
+            when referrer_host is not null and (page_host is null or referrer_host <> page_host)
+                then referrer_host
+        end as external_referrer_host
+    from sessions_with_first_pageview
+
+),
+
+source_categories as (
+
+    select source, source_category, search_engine from {{ ref('channel_source_categories') }}
+
+),
+
+referrer_categories as (
+
+    select
+        referrers.*,
+        coalesce(referrer_exact.source_category, referrer_parent.source_category) as referrer_category,
+        coalesce(referrer_exact.search_engine, referrer_parent.search_engine) as referrer_search_engine
+    from referrers
+    left join source_categories as referrer_exact
+        on referrer_exact.source = referrers.external_referrer_host
+    left join source_categories as referrer_parent
+        on referrer_parent.source = {{ parent_domain('referrers.external_referrer_host') }}
+
+),
+
+acquisition as (
+
+    select
+        referrer_categories.*,
+        {{ session_source() }} as source,
+        {{ session_medium() }} as medium,
+        {{ session_campaign() }} as campaign,
+        {{ session_click_id() }} as click_id
+    from referrer_categories
+
+),
+
+categorised as (
+
+    select
+        acquisition.*,
+        coalesce(source_exact.source_category, source_parent.source_category) as source_category
+    from acquisition
+    left join source_categories as source_exact
+        on source_exact.source = acquisition.source
+    left join source_categories as source_parent
+        on source_parent.source = {{ parent_domain('acquisition.source') }}
+
+),
+
+default_channels as (
+
+    select
+        categorised.*,
+        {{ ga4_default_channel() }} as default_channel
+    from categorised
+
+),
+
+{#- The fields an account's own channel rule can read, lower-case. -#}
+{%- set rule_fields = {
+    'source': 'source',
+    'medium': 'medium',
+    'campaign': 'lower(campaign)',
+    'source_category': 'source_category',
+    'default_channel': 'lower(default_channel)',
+    'referrer_host': 'referrer_host',
+    'landing_host': 'page_host',
+    'landing_path': 'lower(page_path)',
+    'term': 'lower(utm_term)',
+    'content': 'lower(utm_content)',
+    'click_id': 'click_id',
+} %}
+
+-- the account's own rules are read when the model runs (account_rules_case):
+-- depends_on: {{ ref('stg_touchline__channel_rules') }}
+channels as (
+
+    select
+        default_channels.*,
+        {{ account_rules_case(rule_fields, 'channel', 'default_channel') }} as channel,
+        {{ account_rules_case(rule_fields, 'position') }} as channel_rule_position
+    from default_channels
 
 ),
 
@@ -182,8 +334,15 @@ final as (
         fbclid,
         ttclid,
         li_fat_id,
-        cast({{ channel_grouping() }} as {{ varchar_type(64) }}) as channel
-    from sessions_with_first_pageview
+        cast(source as {{ varchar_type(512) }}) as source,
+        cast(medium as {{ varchar_type(512) }}) as medium,
+        cast(campaign as {{ varchar_type(512) }}) as campaign,
+        cast(source_category as {{ varchar_type(16) }}) as source_category,
+        cast(click_id as {{ varchar_type(16) }}) as click_id,
+        cast(default_channel as {{ varchar_type(64) }}) as default_channel,
+        cast(channel as {{ varchar_type(64) }}) as channel,
+        cast(channel_rule_position as {{ dbt.type_int() }}) as channel_rule_position
+    from channels
 
 )
 

@@ -17,6 +17,9 @@ pageviews as (
     select * from source
     where type = 'pageview'
         and not coalesce(is_bot, false)
+        -- a pageview that landed at the fallback level without a usable URL
+        -- cannot be placed on a page or a session's landing page
+        and url is not null
 
 ),
 
@@ -64,6 +67,7 @@ renamed as (
 
         -- context
         cookie_mode,
+        schema_level,
         dnt as is_dnt,
         loaded_at
 

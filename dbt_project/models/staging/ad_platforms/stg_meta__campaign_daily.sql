@@ -1,0 +1,1 @@
+{{ stg_campaign_daily('meta') }}

@@ -1,0 +1,151 @@
+"""Running our dbt project against the configured warehouse."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from touchline.settings import Settings
+from touchline.warehouse import (
+    Warehouse,
+    WarehouseError,
+    WarehouseTarget,
+    dbt_env,
+    parse_warehouse_url,
+)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+
+# Flags for every dbt call: no version check and no tracking, so runs never reach the network.
+QUIET_FLAGS = ["--no-version-check", "--no-send-anonymous-usage-stats"]
+
+
+PARTITION_ENV = (
+    "TOUCHLINE_PARTITION_ACCOUNTS",
+    "TOUCHLINE_PARTITION_START",
+    "TOUCHLINE_PARTITION_END",
+)
+
+
+def warehouse_target(settings: Settings) -> WarehouseTarget:
+    """The target, telling MariaDB from MySQL by asking the server when it answers.
+    Connects: call it from commands, never at import time."""
+    url = settings.resolved_warehouse_url
+    try:
+        target = Warehouse(url).target
+    except WarehouseError:
+        return parse_warehouse_url(url)
+    remember_dialect(settings, target.dialect)
+    return target
+
+
+def _dialect_file(settings: Settings) -> Path:
+    return settings.data_dir / "dbt-dialect"
+
+
+def remember_dialect(settings: Settings, dialect: str) -> None:
+    """Record what the server said, so that loading the definitions later needs no
+    connection to tell MariaDB from MySQL."""
+    path = _dialect_file(settings)
+    if not path.exists() or path.read_text().strip() != dialect:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(dialect + "\n")
+
+
+def known_target(settings: Settings) -> WarehouseTarget:
+    """The target without connecting: the adapter a command already chose
+    (TOUCHLINE_DBT_TARGET), else the one last detected, else the URL's scheme."""
+    target = parse_warehouse_url(settings.resolved_warehouse_url)
+    if target.dialect == "duckdb":
+        return target
+    chosen = os.environ.get("TOUCHLINE_DBT_TARGET", "").strip()
+    if not chosen and _dialect_file(settings).exists():
+        chosen = _dialect_file(settings).read_text().strip()
+    if chosen in ("mysql", "mariadb") and chosen != target.dialect:
+        target = dataclasses.replace(target, dialect=chosen)
+    return target
+
+
+def target_path(target: WarehouseTarget) -> Path:
+    """dbt artefacts per adapter, so DuckDB and MariaDB manifests never overwrite each other."""
+    return DBT_PROJECT_DIR / "target" / target.dialect
+
+
+def dbt_executable() -> str:
+    candidate = Path(sys.executable).parent / "dbt"
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def apply_dbt_env(target: WarehouseTarget) -> None:
+    """Export the profile variables so every dbt subprocess sees the same target."""
+    os.environ.update(dbt_env(target))
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    # dagster-dbt copies partial_parse.msgpack into each invocation's own target
+    # folder from here; without it every run parses the whole project again.
+    os.environ["DBT_TARGET_PATH"] = str(target_path(target))
+
+
+def _profile_stamp(target: WarehouseTarget) -> Path:
+    return target_path(target) / "touchline-profile"
+
+
+def manifest_is_stale(target: WarehouseTarget) -> bool:
+    """True when the project changed since the last parse, or the parse was for
+    another warehouse: dbt keys partial parsing on the profile's connection
+    details (the DuckDB path included), so a manifest parsed for one warehouse
+    makes every run against another parse the whole project again."""
+    manifest = target_path(target) / "manifest.json"
+    stamp = _profile_stamp(target)
+    if not manifest.exists() or not stamp.exists():
+        return True
+    if stamp.read_text() != target.redacted():
+        return True
+    built = manifest.stat().st_mtime
+    sources = [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
+    for folder in ("models", "macros", "tests", "seeds"):
+        sources.extend((DBT_PROJECT_DIR / folder).rglob("*"))
+    return any(p.is_file() and p.stat().st_mtime > built for p in sources)
+
+
+def run_dbt(
+    args: list[str],
+    target: WarehouseTarget,
+    check: bool = True,
+    partition: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess:
+    """dbt with the target's profile; ``partition`` (see dbt/args.partition_env)
+    limits partitioned models to those partitions, else they build everything."""
+    env = {k: v for k, v in os.environ.items() if k not in PARTITION_ENV}
+    env.update(dbt_env(target))
+    env.update(partition or {})
+    command = [
+        dbt_executable(),
+        *QUIET_FLAGS,
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(target_path(target)),
+        # dagster-dbt names the target too; the same arguments keep partial parsing
+        "--target",
+        target.dialect,
+    ]
+    result = subprocess.run(command, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        output = result.stdout[-4000:] + result.stderr[-2000:]
+        raise RuntimeError(f"dbt {' '.join(args)} failed:\n{output}")
+    return result
+
+
+def ensure_manifest(target: WarehouseTarget) -> Path:
+    """dagster-dbt needs target/manifest.json before the definitions load."""
+    if manifest_is_stale(target):
+        run_dbt(["parse", "--quiet"], target)
+        _profile_stamp(target).write_text(target.redacted())
+    return target_path(target) / "manifest.json"

@@ -1,0 +1,1 @@
+"""Groups of ``touchline`` subcommands kept out of cli.py."""

@@ -1,0 +1,62 @@
+"""Loading into DuckDB: the warehouse reads the landed files itself (``read_json``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from touchline.loader import scan
+from touchline.loader.files import Landed
+from touchline.loader.window import LoadWindow
+from touchline.warehouse import RAW_COLUMNS, RAW_HITS_TABLE, Warehouse, raw_hits_ddl
+
+
+def load(
+    warehouse: Warehouse, account: str, window: LoadWindow, landed: Landed, loaded_at: datetime
+) -> scan.DayStats:
+    """Replace the window's days of the account in raw_hits, in one transaction."""
+    days = {"account": account, "start": window.start, "end": window.end}
+    with warehouse.connect() as conn:
+        scan.configure(conn, landed)
+        for ddl in raw_hits_ddl("duckdb"):
+            conn.execute(ddl)
+        stats = scan.scan(conn, account, window, landed) if landed.files else {}
+        conn.execute("BEGIN TRANSACTION")
+        conn.execute(
+            f"DELETE FROM {RAW_HITS_TABLE} WHERE account = $account "
+            "AND event_date BETWEEN $start AND $end",
+            days,
+        )
+        if landed.window:
+            scan.without_side_swap(
+                conn,
+                f"INSERT INTO {RAW_HITS_TABLE} ({', '.join(RAW_COLUMNS)}) {scan.rows_sql(window)}",
+                {"files": [landed.url(f) for f in landed.window], "loaded_at": loaded_at, **days},
+            )
+            if scan.tied(conn):
+                _keep_one_identical_copy(conn, days)
+        counts = conn.execute(
+            f"SELECT event_date, count(*) FROM {RAW_HITS_TABLE} WHERE account = $account "
+            "AND event_date BETWEEN $start AND $end GROUP BY 1",
+            days,
+        ).fetchall()
+        conn.execute("COMMIT")
+    for day, rows in counts:
+        lines, unreadable, _ = stats.get(day, (0, 0, 0))
+        stats[day] = (lines, unreadable, rows)
+    return stats
+
+
+def _keep_one_identical_copy(conn: Any, days: dict[str, Any]) -> None:
+    """The same line landed twice in one file was inserted twice; keep one (rare)."""
+    conn.execute(
+        f"""
+        DELETE FROM {RAW_HITS_TABLE} WHERE rowid IN (
+            SELECT rowid FROM {RAW_HITS_TABLE}
+            WHERE account = $account AND event_date BETWEEN $start AND $end
+                AND hit_id IN (SELECT hit_id FROM tl_tied)
+            QUALIFY row_number() OVER (PARTITION BY hit_id ORDER BY rowid) > 1
+        )
+        """,
+        days,
+    )
