@@ -104,11 +104,15 @@ def manifest_is_stale(target: WarehouseTarget) -> bool:
         return True
     if stamp.read_text() != target.redacted():
         return True
-    built = manifest.stat().st_mtime
+    return project_changed_at() > manifest.stat().st_mtime
+
+
+def project_changed_at() -> float:
+    """When any file dbt parses last changed (mtime)."""
     sources = [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
     for folder in ("models", "macros", "tests", "seeds"):
         sources.extend((DBT_PROJECT_DIR / folder).rglob("*"))
-    return any(p.is_file() and p.stat().st_mtime > built for p in sources)
+    return max((p.stat().st_mtime for p in sources if p.is_file()), default=0.0)
 
 
 def run_dbt(

@@ -2,7 +2,6 @@
 models per account and day."""
 
 import json
-import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -10,10 +9,10 @@ from dagster import AssetDep, AssetExecutionContext, AssetKey, AssetSpec, Output
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
-    DbtCliResource,
     dbt_assets,
 )
 
+from orchestration.dbt import in_process
 from orchestration.dbt.args import (
     group_for,
     partition_count_sql,
@@ -22,7 +21,7 @@ from orchestration.dbt.args import (
     tables_behind_views,
 )
 from orchestration.dbt.project import dbt_project
-from orchestration.dbt_runner import apply_dbt_env, known_target
+from orchestration.dbt_runner import apply_dbt_env, known_target, run_dbt
 from orchestration.hits.assets import WAREHOUSE_POOL
 from orchestration.partitions import (
     ACCOUNT_DAY_BACKFILL_POLICY,
@@ -41,11 +40,8 @@ UNPARTITIONED_SELECT = "config.materialized:view resource_type:seed"
 
 
 # Read once at load.
-_MODELS = [
-    n
-    for n in json.loads(dbt_project.manifest_path.read_text())["nodes"].values()
-    if n["resource_type"] in ("model", "seed")
-]
+_MANIFEST: Mapping[str, Any] = json.loads(dbt_project.manifest_path.read_text())
+_MODELS = [n for n in _MANIFEST["nodes"].values() if n["resource_type"] in ("model", "seed")]
 # A partition run only checks that these exist (views and seeds).
 VIEW_NAMES = sorted(
     n.get("alias") or n["name"]
@@ -90,16 +86,17 @@ translator = TouchlineDbtTranslator(settings=DagsterDbtTranslatorSettings(enable
     name="dbt_views",
     pool=WAREHOUSE_POOL,
 )
-def dbt_views(
-    context: AssetExecutionContext, dbt: DbtCliResource, touchline: TouchlineResource
-) -> Iterator[Any]:
+def dbt_views(context: AssetExecutionContext, touchline: TouchlineResource) -> Iterator[Any]:
     """Staging views and seeds: rebuilt when their SQL changes, not per partition."""
-    apply_dbt_env(known_target(touchline.settings))
+    target = known_target(touchline.settings)
+    apply_dbt_env(target)
     warehouse = touchline.warehouse()
     warehouse.ensure_raw_tables()  # a view needs its table, even empty
     # cautious: tests that also read partitioned models run with those, not here
-    invocation = dbt.cli(["build", "--indirect-selection", "cautious"], context=context)
-    yield from with_row_counts(list(invocation.stream()), invocation.manifest, warehouse)
+    result = in_process.build(context, target, ["build", "--indirect-selection", "cautious"])
+    yield from with_row_counts(result.events, _MANIFEST, warehouse)
+    if result.failure:
+        raise result.failure
 
 
 @dbt_assets(
@@ -112,21 +109,20 @@ def dbt_views(
     name="dbt_account_day",
     pool=WAREHOUSE_POOL,
 )
-def dbt_account_day(
-    context: AssetExecutionContext, dbt: DbtCliResource, touchline: TouchlineResource
-) -> Iterator[Any]:
+def dbt_account_day(context: AssetExecutionContext, touchline: TouchlineResource) -> Iterator[Any]:
     """Incremental models for the run's accounts × local days, one dbt call per
     rectangle (one for a range run); each replaces exactly its partitions."""
-    apply_dbt_env(known_target(touchline.settings))
+    target = known_target(touchline.settings)
+    apply_dbt_env(target)
     warehouse = touchline.warehouse()
     missing = warehouse.missing_tables(VIEW_NAMES)
     if missing:
         # A fresh warehouse (or a deploy that skipped warehouse_views): create them first.
         context.log.info(f"creating missing staging views {', '.join(missing)}")
         warehouse.ensure_raw_tables()
-        dbt.cli(
-            ["build", "--select", UNPARTITIONED_SELECT, "--exclude", "resource_type:test"]
-        ).wait()
+        run_dbt(
+            ["build", "--select", UNPARTITIONED_SELECT, "--exclude", "resource_type:test"], target
+        )
     yielded: set[str] = set()
     for day_range in day_ranges(context.partition_keys):
         context.log.info(
@@ -142,14 +138,9 @@ def dbt_account_day(
             # parents, never before one of them exists.
             "DBT_INDIRECT_SELECTION": "buildable",
         }
-        os.environ.update(env)
-        try:
-            invocation = dbt.cli(["build"], context=context)
-            events = list(invocation.stream())
-        finally:
-            for name in env:
-                os.environ.pop(name, None)
-        for event in with_row_counts(events, invocation.manifest, warehouse, day_range, context):
+        result = in_process.build(context, target, ["build"], env)
+        counted = with_row_counts(result.events, _MANIFEST, warehouse, day_range, context)
+        for event in counted:
             # A run with holes in its days makes several dbt calls; an asset is
             # reported once, its per-day counts were added for every call.
             name = getattr(event, "output_name", None) or getattr(event, "check_name", None)
@@ -158,6 +149,8 @@ def dbt_account_day(
             if isinstance(event, Output):
                 yielded.add(name)
             yield event
+        if result.failure:
+            raise result.failure
 
 
 def with_row_counts(

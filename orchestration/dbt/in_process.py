@@ -1,0 +1,193 @@
+"""dbt run inside the Dagster step's own process, on a manifest parsed once.
+
+dagster-dbt starts a dbt subprocess for every step. A range run has three dbt
+steps (Python assets, identity and attribution, sit between models), and each
+subprocess spent seconds before any work: importing dbt-core, which the step
+has already imported through dagster-dbt, and loading the project. Here dbt's
+own programmatic runner (``dbtRunner``) builds in-process with a manifest
+parsed once per process, and dagster-dbt still turns dbt's result events into
+the assets' outputs and check results, exactly as it does for its subprocess.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dagster import AssetExecutionContext, Failure
+
+from orchestration.dbt_runner import (
+    DBT_PROJECT_DIR,
+    QUIET_FLAGS,
+    WarehouseTarget,
+    project_changed_at,
+    target_path,
+)
+
+# dbt's events for one finished node; dagster-dbt makes assets' events of these.
+RESULT_EVENTS = frozenset({"LogModelResult", "LogTestResult", "LogSeedResult", "LogSnapshotResult"})
+FAILED = frozenset({"error", "fail", "runtime error"})
+
+# dbt keeps global state (flags, adapters): one invocation at a time per process.
+_LOCK = threading.RLock()
+_PARSED: dict[tuple[str, float], Any] = {}
+
+
+def common_args(target: WarehouseTarget, work: Path) -> list[str]:
+    return [
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(work),
+        "--target",
+        target.dialect,
+    ]
+
+
+def _scratch(target: WarehouseTarget) -> Path:
+    """A folder of its own per invocation: concurrent runs never share compiled SQL."""
+    work = target_path(target) / "runs" / uuid.uuid4().hex[:12]
+    work.mkdir(parents=True)
+    return work
+
+
+def parsed_manifest(target: WarehouseTarget) -> Any:
+    """dbt's Manifest object for ``target``, parsed at most once per process and
+    project change (partial parsing from the prepared ``partial_parse.msgpack``)."""
+    from dbt.cli.main import dbtRunner
+
+    key = (target.redacted(), project_changed_at())
+    with _LOCK:
+        if key in _PARSED:
+            return _PARSED[key]
+        work = _scratch(target)
+        try:
+            prepared = target_path(target) / "partial_parse.msgpack"
+            if prepared.exists():
+                shutil.copy2(prepared, work / prepared.name)
+            result = dbtRunner().invoke(
+                [*QUIET_FLAGS, "--quiet", "parse", *common_args(target, work)]
+            )
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        if not result.success or result.result is None:
+            raise Failure(f"dbt could not parse the project: {result.exception or 'see dbt log'}")
+        _PARSED.clear()
+        _PARSED[key] = result.result
+        return result.result
+
+
+def _selection(context: AssetExecutionContext, args: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The dbt selection for the step's subset of the multi-asset, and the
+    environment it needs (dagster-dbt's own rules, as ``dbt.cli`` applies them)."""
+    from dagster_dbt.asset_utils import (
+        DAGSTER_DBT_EXCLUDE_METADATA_KEY,
+        DAGSTER_DBT_SELECT_METADATA_KEY,
+        DAGSTER_DBT_SELECTOR_METADATA_KEY,
+        get_manifest_and_translator_from_dbt_assets,
+        get_subset_selection_for_context,
+    )
+
+    manifest, translator, _ = get_manifest_and_translator_from_dbt_assets([context.assets_def])
+    tags = context.op_execution_context.op.tags
+    selection, indirect = get_subset_selection_for_context(
+        context=context,
+        manifest=manifest,
+        select=tags.get(DAGSTER_DBT_SELECT_METADATA_KEY),
+        exclude=tags.get(DAGSTER_DBT_EXCLUDE_METADATA_KEY),
+        selector=tags.get(DAGSTER_DBT_SELECTOR_METADATA_KEY),
+        dagster_dbt_translator=translator,
+        current_dbt_indirect_selection_env=os.getenv("DBT_INDIRECT_SELECTION"),
+    )
+    return selection, [indirect] if indirect else []
+
+
+def failure_summary(raw_events: Sequence[Mapping[str, Any]]) -> list[str]:
+    """One line per node that failed, in dbt's own words."""
+    lines = []
+    for event in raw_events:
+        data = event["data"]
+        status = str(data.get("status", "")).lower()
+        node = data.get("node_info", {})
+        if status in FAILED or node.get("node_status") in FAILED:
+            message = event["info"].get("msg", "").strip()
+            lines.append(f"{node.get('unique_id', '?')}: {message}")
+    return lines
+
+
+@dataclass
+class DbtResult:
+    """What one in-process dbt invocation gave: Dagster events for every node that
+    finished, and the failure to raise once they are recorded (None when dbt passed)."""
+
+    events: list[Any] = field(default_factory=list)
+    failure: Failure | None = None
+
+
+def build(
+    context: AssetExecutionContext,
+    target: WarehouseTarget,
+    args: Sequence[str] = ("build",),
+    env: Mapping[str, str] | None = None,
+) -> DbtResult:
+    """Run ``dbt <args>`` for the step's selected assets in this process; the
+    events are those dagster-dbt makes of dbt's results (outputs, check results).
+    A failure names each failed model or test in dbt's own words."""
+    from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
+    from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
+    from dbt.cli.main import dbtRunner
+    from dbt.events.functions import msg_to_dict
+
+    manifest_json, translator, _ = get_manifest_and_translator_from_dbt_assets([context.assets_def])
+    raw_events: list[dict[str, Any]] = []
+
+    def keep(message: Any) -> None:
+        # dbt calls back from its worker threads; list.append is atomic.
+        if message.info.name in RESULT_EVENTS:
+            raw_events.append(msg_to_dict(message))
+
+    with _LOCK:
+        manifest = parsed_manifest(target)
+        selection, indirect = _selection(context, args)
+        overrides = {**(env or {})}
+        if indirect:
+            overrides["DBT_INDIRECT_SELECTION"] = indirect[0]
+        saved = {name: os.environ.get(name) for name in overrides}
+        os.environ.update(overrides)
+        work = _scratch(target)
+        try:
+            outcome = dbtRunner(manifest=manifest, callbacks=[keep]).invoke(
+                [*QUIET_FLAGS, "--no-write-json", *args, *selection, *common_args(target, work)]
+            )
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+            shutil.rmtree(work, ignore_errors=True)
+
+    result = DbtResult()
+    for raw in raw_events:
+        event = DbtCoreCliEventMessage(raw_event=raw, event_history_metadata={})
+        result.events.extend(
+            event.to_default_asset_events(
+                manifest=manifest_json, dagster_dbt_translator=translator, context=context
+            )
+        )
+    if not outcome.success:
+        failed = failure_summary(raw_events)
+        reason = "; ".join(failed[:10]) if failed else str(outcome.exception or "see dbt's log")
+        result.failure = Failure(
+            description=f"dbt {' '.join(args)} failed: {reason}",
+            metadata={"failed nodes": "\n".join(failed) or reason},
+        )
+    return result
