@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 from touchline.settings import Settings
 
 
-def instance_yaml(dialect: str) -> str:
+def instance_yaml(dialect: str, home: Path) -> str:
     # DuckDB admits one writer per file, so warehouse steps queue one at a time;
     # a MySQL/MariaDB server takes several accounts at once.
     pool_limit = 1 if dialect == "duckdb" else 4
@@ -21,6 +22,13 @@ def instance_yaml(dialect: str) -> str:
         f"    default_limit: {pool_limit}\n"
         "  runs:\n"
         "    max_concurrent_runs: 4\n"
+        "# Dagster's SQLite event log with its engines kept (orchestration/event_log.py);\n"
+        "# the same files and layout as Dagster's default.\n"
+        "event_log_storage:\n"
+        "  module: orchestration.event_log\n"
+        "  class: TouchlineSqliteEventLogStorage\n"
+        "  config:\n"
+        f"    base_dir: {json.dumps(str(home / 'history' / 'runs'))}\n"
     )
 
 
@@ -29,7 +37,7 @@ def ensure_dagster_home(settings: Settings, dialect: str) -> Path:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
-        config.write_text(instance_yaml(dialect))
+        config.write_text(instance_yaml(dialect, home.resolve()))
     os.environ["DAGSTER_HOME"] = str(home)
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
     return home
