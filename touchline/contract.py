@@ -382,29 +382,21 @@ def land(
     ``visitor_id`` overrides the client's (cookieless mode); ``event_at``
     overrides the skew correction (the Segment API's own rules).
     """
-    received_at = _aware(received_at)  # type: ignore[assignment]
-    if event_at is None:
-        event_at = corrected_timestamp(received_at, incoming.client_ts, incoming.sent_at)
-    fields = {name: getattr(incoming, name) for name in _COMMON}
-    if visitor_id is not None:
-        fields["visitor_id"] = visitor_id
-    # Built without re-validation: every field was validated on the way in.
-    return LandedHit.model_construct(
-        contract_version=CONTRACT_VERSION,
-        hit_id=str(incoming.hit_id),
-        type=incoming.type,
+    _, record = land_record(
+        incoming,
         account=account,
-        event_at=event_at,
-        received_at=received_at,
+        received_at=_aware(received_at),  # type: ignore[arg-type]
         ip=ip,
         user_agent=user_agent,
         is_bot=is_bot,
         dnt=dnt,
+        visitor_id=visitor_id,
         cookie_mode=cookie_mode,
         schema_level=schema_level,
-        properties=incoming.type_properties(),
-        **fields,
+        event_at=event_at,
     )
+    # Built without re-validation: every field was validated on the way in.
+    return LandedHit.model_construct(**record)
 
 
 def iso_utc(value: datetime | None) -> str | None:
