@@ -24,15 +24,18 @@
     pageview after midnight continues a session, the day after holds the rest
     of a session that crosses midnight.
 
-    Each window pass reads the step before it exactly once over narrow rows
-    (ids, times, a campaign hash): MariaDB materialises a CTE once per
-    reference, and wide rows push its sorts to disk. The first pageview's
-    attributes are joined back by hit_id at the end.
+    Each window pass reads the step before it exactly once (MariaDB
+    materialises a CTE once per reference). A session's row is its first
+    pageview's own row, carried through the window passes with its
+    attributes: no join back by hit_id. Everything derived from the staged
+    URLs (hosts) is computed in those materialised passes, once per row: on
+    MariaDB a column of a merged CTE is an expression, and the seed joins
+    below would evaluate it once per seed row.
 -#}
 
 with
 
-pageview_times as (
+pageviews as (
 
     select
         hit_id,
@@ -42,18 +45,7 @@ pageview_times as (
         event_at,
         case when utm_source is not null or utm_medium is not null or utm_campaign is not null or gclid is not null or msclkid is not null or dclid is not null or wbraid is not null or gbraid is not null or fbclid is not null or ttclid is not null or li_fat_id is not null
             then {{ surrogate_key(['utm_source', 'utm_medium', 'utm_campaign', 'gclid', 'msclkid', 'dclid', 'wbraid', 'gbraid', 'fbclid', 'ttclid', 'li_fat_id']) }}
-        end as campaign_key
-    from {{ ref('stg_hits__pageviews') }}
-    where {{ partition_filter('event_date', days_before=1, days_after=1) }}
-
-),
-
-pageviews as (
-
-    select
-        hit_id,
-        account,
-        event_date,
+        end as campaign_key,
         page_url,
         page_host,
         page_path,
@@ -73,19 +65,19 @@ pageviews as (
         ttclid,
         li_fat_id
     from {{ ref('stg_hits__pageviews') }}
-    where {{ partition_filter('event_date') }}
+    where {{ partition_filter('event_date', days_before=1, days_after=1) }}
 
 ),
 
 pageviews_in_order as (
 
     select
-        pageview_times.*,
+        pageviews.*,
         lag(event_at) over visitor_hits as previous_event_at,
         row_number() over visitor_hits as visitor_pageview_number,
         count(*) over (partition by account, visitor_id) as visitor_pageviews,
         max(event_at) over (partition by account, visitor_id) as visitor_last_event_at
-    from pageview_times
+    from pageviews
     window visitor_hits as (
         partition by account, visitor_id
         order by event_at, hit_id
@@ -138,6 +130,8 @@ campaign_context as (
 
 session_starts as (
 
+    -- a session's first pageview: its row carries the session's landing
+    -- page, referrer and campaign
     select * from campaign_context
     where is_period_start = 1
         or (
@@ -154,6 +148,11 @@ sessions as (
 
     select
         session_starts.*,
+        -- a referrer on the landing page's own host is internal navigation
+        case
+            when referrer_host is not null and (page_host is null or referrer_host <> page_host)
+                then referrer_host
+        end as external_referrer_host,
         row_number() over (
             partition by account, visitor_id, event_date
             order by visitor_pageview_number
@@ -168,57 +167,40 @@ sessions as (
 
 ),
 
-sessions_with_first_pageview as (
-
-    select
-        sessions.account,
-        sessions.visitor_id,
-        sessions.event_date as session_date,
-        sessions.visitor_session_number,
-        sessions.hit_id as first_hit_id,
-        sessions.event_at as session_start_at,
-        coalesce(sessions.next_start_previous_event_at, sessions.visitor_last_event_at)
-            as session_end_at,
-        coalesce(sessions.next_start_pageview_number, sessions.visitor_pageviews + 1)
-            - sessions.visitor_pageview_number as pageviews,
-        first_pageview.page_url,
-        first_pageview.page_host,
-        first_pageview.page_path,
-        first_pageview.referrer_url,
-        first_pageview.referrer_host,
-        first_pageview.utm_source,
-        first_pageview.utm_medium,
-        first_pageview.utm_campaign,
-        first_pageview.utm_term,
-        first_pageview.utm_content,
-        first_pageview.gclid,
-        first_pageview.msclkid,
-        first_pageview.dclid,
-        first_pageview.wbraid,
-        first_pageview.gbraid,
-        first_pageview.fbclid,
-        first_pageview.ttclid,
-        first_pageview.li_fat_id
-    from sessions
-    inner join pageviews as first_pageview
-        on sessions.hit_id = first_pageview.hit_id
-        and sessions.account = first_pageview.account
-        and sessions.event_date = first_pageview.event_date
-    -- only the sessions that start on this run's days
-    where {{ partition_filter('sessions.event_date', account_column='sessions.account') }}
-
-),
-
 referrers as (
 
     select
-        sessions_with_first_pageview.*,
-        -- a referrer on the landing page's own host is internal navigation
-        case
-            when referrer_host is not null and (page_host is null or referrer_host <> page_host)
-                then referrer_host
-        end as external_referrer_host
-    from sessions_with_first_pageview
+        account,
+        visitor_id,
+        event_date as session_date,
+        visitor_session_number,
+        hit_id as first_hit_id,
+        event_at as session_start_at,
+        coalesce(next_start_previous_event_at, visitor_last_event_at) as session_end_at,
+        coalesce(next_start_pageview_number, visitor_pageviews + 1)
+            - visitor_pageview_number as pageviews,
+        page_url,
+        page_host,
+        page_path,
+        referrer_url,
+        referrer_host,
+        external_referrer_host,
+        utm_source,
+        utm_medium,
+        utm_campaign,
+        utm_term,
+        utm_content,
+        gclid,
+        msclkid,
+        dclid,
+        wbraid,
+        gbraid,
+        fbclid,
+        ttclid,
+        li_fat_id
+    from sessions
+    -- only the sessions that start on this run's days
+    where {{ partition_filter('event_date') }}
 
 ),
 
