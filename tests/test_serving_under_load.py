@@ -36,12 +36,13 @@ READERS = 4
 # Each reader pauses between requests: a steady load (about 100 requests/s
 # here), not one that saturates the two cores the build needs too.
 PAUSE_SECONDS = 0.03
-# MariaDB's range runs grow faster with days (docs/benchmarks.md): fewer there.
-DAYS = {"duckdb": 6, "mariadb": 3}
+# Six days on both warehouses: long enough a build to show a reader waiting.
+DAYS = {"duckdb": 6, "mariadb": 6}
 # A request during the build may be slower than before it (dbt and Dagster
 # share the two cores), but waiting for the build would cost whole seconds:
 # the dbt step holds the warehouse file for all of its duration.
 SLOWDOWN_ALLOWED = 60
+MIN_BOUND_SECONDS = 1.0
 
 # The same few questions, over and over: the days in detail, per channel over
 # all days, per day over all channels.
@@ -151,7 +152,8 @@ def materialize(env: dict[str, str], first: date, last: date) -> tuple[str, floa
         assert run.status == DagsterRunStatus.SUCCESS
         steps = _step_seconds(instance, run.run_id)
     assert "serving_marts" in steps, steps  # published in the same run
-    return run.run_id, next(v for k, v in steps.items() if "dbt" in k)
+    # The run's dbt steps together: the time a reader blocked by the build would wait.
+    return run.run_id, sum(v for k, v in steps.items() if "dbt" in k)
 
 
 @pytest.fixture(params=["duckdb", pytest.param("mariadb", marks=pytest.mark.mariadb)])
@@ -212,7 +214,9 @@ def test_reports_never_fail_wait_or_mix_while_a_range_run_builds(
     # No request waited for the build. The bound is relative to the same
     # requests before the build, and far below what waiting would cost.
     p50 = statistics.median(a.seconds for a in idle)
-    bound = SLOWDOWN_ALLOWED * p50
+    # At least a second: on two cores a read shares them with dbt, and one slow
+    # answer is still far from waiting seconds for the build.
+    bound = max(SLOWDOWN_ALLOWED * p50, MIN_BOUND_SECONDS)
     assert bound < dbt_seconds / 2, (bound, dbt_seconds)
     slowest = max(during, key=lambda a: a.seconds)
     print(
