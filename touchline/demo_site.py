@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -162,6 +163,16 @@ def describe(hit: dict[str, Any]) -> str:
     ).rstrip()
 
 
+def _stop_on_signals(stop: threading.Event) -> None:
+    """Ctrl-C and SIGTERM end the demo, even when the shell that started it
+    ignores SIGINT (a background job of a non-interactive shell inherits that,
+    and Python then never raises KeyboardInterrupt)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+
+
 def serve_demo_site(
     settings: Settings,
     site_port: int = 8000,
@@ -169,7 +180,7 @@ def serve_demo_site(
     stop: threading.Event | None = None,
     echo: Callable[[str], None] = click.echo,
 ) -> None:
-    """Serve the shop and a collector until Ctrl-C (or ``stop``), printing each hit."""
+    """Serve the shop and a collector until Ctrl-C, SIGTERM (or ``stop``), printing each hit."""
     ensure_tag_built()
     account = site_account(settings)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the hits are the log here
@@ -185,13 +196,12 @@ def serve_demo_site(
         echo(f"Demo shop: http://{SITE_HOST}:{server.server_port}/  (open it and click around)")
         echo(f"Collector: {collector.base_url}  landing zone: {landing}")
         echo("Hits as they land (Ctrl-C to stop):")
+        _stop_on_signals(stop)
         try:
             while not stop.is_set():
                 for hit in tail.new_hits():
                     echo(describe(hit))
                 stop.wait(0.5)
-        except KeyboardInterrupt:
-            pass
         finally:
             server.shutdown()
             server.server_close()

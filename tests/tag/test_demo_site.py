@@ -86,6 +86,9 @@ def test_demo_site_command_serves_the_shop_and_prints_hits(
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        # As a background job of a non-interactive shell starts it (CI's, say):
+        # SIGINT ignored, so Python never raises KeyboardInterrupt on its own.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(
@@ -113,5 +116,9 @@ def test_demo_site_command_serves_the_shop_and_prints_hits(
         assert "/products/SCARF-7" in next_line_with("pageview")
     finally:
         os.killpg(process.pid, signal.SIGINT)
-        process.wait(15)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            pytest.fail("`touchline demo --site` did not stop within 15 s of Ctrl-C")
     assert process.returncode == 0
