@@ -132,6 +132,47 @@ def test_the_same_line_twice_in_one_file_is_loaded_once(
     assert len(rows(warehouse)) == 2
 
 
+def test_one_batch_carrying_a_hit_id_twice_keeps_the_same_copy_in_any_line_order(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    # One request carrying the same hit id twice: both lines have the request's
+    # received_at, in one file, but they are two different hits.
+    hit_id = str(uuid.uuid4())
+    copies = [
+        json.dumps(record("2026-11-20T10:00:00Z", hit_id=hit_id, url=f"https://shop.example.com/{p}"))
+        .encode() + b"\n"
+        for p in ("a", "b")
+    ]  # fmt: skip
+    kept = set()
+    for n, lines in enumerate((copies, copies[::-1])):
+        root = tmp_path / f"landing-{n}"
+        write_lines(root, "acme", datetime(2026, 11, 20, 10), lines, "web-1-00001.ndjson")
+        land(root, [record("2026-11-20T11:00:00Z")])
+        [day] = load_hits(warehouse, str(root), "acme", "UTC", D, D)
+        assert (day.rows, day.landed_lines, day.duplicates) == (2, 3, 1)
+        [row] = rows(warehouse, "hit_id = ?", (hit_id,))
+        kept.add(row["url"])
+    assert kept == {"https://shop.example.com/a"}
+
+
+def test_tabs_newlines_and_backslashes_in_values_load_verbatim(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    root = tmp_path / "landing"
+    title = 'tab\there, new\nline, back\\slash \\N, "quoted", \r and \u00e9t\u00e9 \U0001f600'
+    props = {"note": "a\tb\\c\nd", "path": "C:\\temp\\new"}
+    odd = record("2026-11-20T10:00:00Z", title=title, properties=props, user_id="\\N")
+    plain = record("2026-11-20T10:01:00Z", title="\\N")
+    land(root, [odd, plain])
+    [day] = load_hits(warehouse, str(root), "acme", "UTC", D, D)
+    assert day.rows == 2
+    got = {r["hit_id"]: r for r in rows(warehouse)}
+    assert got[odd["hit_id"]]["title"] == title
+    assert got[odd["hit_id"]]["user_id"] == "\\N"
+    assert json.loads(got[odd["hit_id"]]["properties"]) == props
+    assert got[plain["hit_id"]]["title"] == "\\N" and got[plain["hit_id"]]["user_id"] is None
+
+
 # ------------------------------------------------------------------ local days
 
 
@@ -324,6 +365,30 @@ def test_reloading_replaces_exactly_the_days_of_the_account(
     assert len(rows(warehouse, "account = ?", ("globex",))) == 1
 
 
+@pytest.mark.mariadb
+def test_a_raw_hits_table_of_an_earlier_version_keeps_its_rows_and_gets_the_new_index(
+    mariadb_url: str, tmp_path: Path
+) -> None:
+    warehouse = Warehouse(mariadb_url)
+    root = tmp_path / "landing"
+    land(root, [record("2026-11-19T10:00:00Z")])
+    load_hits(warehouse, str(root), "acme", "UTC", D - timedelta(days=1), D - timedelta(days=1))
+    with warehouse.connect() as conn, conn.cursor() as cur:
+        # As earlier versions made it: an index on (account, event_date, hit_id).
+        cur.execute(
+            "ALTER TABLE raw_hits DROP INDEX ix_raw_hits_day, "
+            "ADD INDEX ix_raw_hits_partition (account, event_date, hit_id)"
+        )
+    land(root, [record("2026-11-20T10:00:00Z")])
+    [day] = load_hits(warehouse, str(root), "acme", "UTC", D, D)
+    assert day.rows == 1 and len(rows(warehouse)) == 2
+    indexes = warehouse.query(
+        "SELECT DISTINCT index_name AS name FROM information_schema.statistics "
+        "WHERE table_schema = DATABASE() AND table_name = 'raw_hits'"
+    )
+    assert {r["name"] for r in indexes} == {"ix_raw_hits_day"}
+
+
 def test_no_landed_files_at_all_gives_empty_days(warehouse: Warehouse, tmp_path: Path) -> None:
     loads = load_hits(warehouse, str(tmp_path / "nothing"), "acme", "Europe/Berlin", D, D2)
     assert [(x.day, x.rows, x.landed_files) for x in loads] == [(D, 0, 0), (D2, 0, 0)]
@@ -376,3 +441,12 @@ def test_the_window_is_every_utc_hour_with_a_minute_of_the_local_days(tz: str, d
     assert set(window.hours) == expected
     assert len(window.margin_hours) == 48
     assert not set(window.margin_hours) & expected
+
+
+def test_the_loader_uses_the_cores_up_to_a_cap_with_memory_for_each_thread() -> None:
+    from touchline.loader import scan
+
+    assert [scan.loader_threads(c) for c in (1, 2, 3, 64)] == [1, 2, 3, scan.MAX_THREADS]
+    limits = [int(scan.memory_limit(t).removesuffix("MB")) for t in range(1, scan.MAX_THREADS + 1)]
+    assert limits == sorted(set(limits))  # grows with each thread
+    assert limits[-1] < 500  # a many-core machine still loads in well under 500 MB

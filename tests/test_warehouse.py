@@ -43,3 +43,16 @@ def test_bad_urls_get_clear_errors(url, message) -> None:
 def test_a_password_dbt_would_mask_inside_model_names_is_refused() -> None:
     with pytest.raises(WarehouseError, match="password"):
         dbt_env(parse_warehouse_url("mysql+pymysql://u:touch@h/wh"))
+
+
+def test_raw_hits_indexes_of_an_earlier_version_are_replaced_once() -> None:
+    from touchline.warehouse import raw_hits_index_changes
+
+    assert raw_hits_index_changes({"ix_raw_hits_partition"}) == [
+        "ALTER TABLE raw_hits DROP INDEX ix_raw_hits_partition, "
+        "ADD INDEX ix_raw_hits_day (account, event_date)"
+    ]
+    assert raw_hits_index_changes(set()) == [
+        "ALTER TABLE raw_hits ADD INDEX ix_raw_hits_day (account, event_date)"
+    ]
+    assert raw_hits_index_changes({"ix_raw_hits_day"}) == []

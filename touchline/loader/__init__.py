@@ -1,9 +1,10 @@
 """Landed hits → ``raw_hits`` for an account's range of local days, inside the warehouse.
 
-The warehouse reads the landed NDJSON itself (DuckDB ``read_json``, MySQL and
-MariaDB ``LOAD DATA LOCAL INFILE`` into a staging table) and deduplicates in
-SQL; Python only lists the files and counts what the warehouse reports, so the
-loader's memory does not grow with the hits of a day.
+The landed NDJSON is read and deduplicated in SQL by DuckDB: the warehouse
+itself on DuckDB; for MySQL and MariaDB an in-memory DuckDB in the loader,
+whose rows the server takes with ``LOAD DATA LOCAL INFILE``. Python only lists
+the files and counts what the warehouse reports, so the loader's memory does
+not grow with the hits of a day.
 
 * A day is the account's local calendar day; loading it reads the UTC hour
   folders it spans, plus a margin on each side for earlier copies of a hit

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from touchline.loader import scan
 from touchline.loader.files import Landed
@@ -28,13 +27,15 @@ def load(
             days,
         )
         if landed.window:
-            scan.without_side_swap(
-                conn,
-                f"INSERT INTO {RAW_HITS_TABLE} ({', '.join(RAW_COLUMNS)}) {scan.rows_sql(window)}",
-                {"files": [landed.url(f) for f in landed.window], "loaded_at": loaded_at, **days},
-            )
-            if scan.tied(conn):
-                _keep_one_identical_copy(conn, days)
+            insert = f"INSERT INTO {RAW_HITS_TABLE} ({', '.join(RAW_COLUMNS)}) "
+            rows = scan.rows_sql(window)
+            params = {"loaded_at": loaded_at, **days}
+            files = [landed.url(f) for f in landed.window]
+            scan.without_side_swap(conn, insert + scan.untied_sql(rows), {**params, "files": files})
+            if tied_files := scan.tied_files(conn):
+                scan.without_side_swap(
+                    conn, insert + scan.one_of_tied_sql(rows), {**params, "files": tied_files}
+                )
         counts = conn.execute(
             f"SELECT event_date, count(*) FROM {RAW_HITS_TABLE} WHERE account = $account "
             "AND event_date BETWEEN $start AND $end GROUP BY 1",
@@ -45,18 +46,3 @@ def load(
         lines, unreadable, _ = stats.get(day, (0, 0, 0))
         stats[day] = (lines, unreadable, rows)
     return stats
-
-
-def _keep_one_identical_copy(conn: Any, days: dict[str, Any]) -> None:
-    """The same line landed twice in one file was inserted twice; keep one (rare)."""
-    conn.execute(
-        f"""
-        DELETE FROM {RAW_HITS_TABLE} WHERE rowid IN (
-            SELECT rowid FROM {RAW_HITS_TABLE}
-            WHERE account = $account AND event_date BETWEEN $start AND $end
-                AND hit_id IN (SELECT hit_id FROM tl_tied)
-            QUALIFY row_number() OVER (PARTITION BY hit_id ORDER BY rowid) > 1
-        )
-        """,
-        days,
-    )

@@ -21,6 +21,7 @@ a JSON object comes back as a row of NULLs, which is how it is counted.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -29,24 +30,46 @@ from touchline.contract import RAW_HIT_COLUMNS
 from touchline.loader.files import Landed
 from touchline.loader.window import LoadWindow
 
-# DuckDB spills beyond this (to its temp directory), which keeps the loader's
-# memory flat however many hits a day holds.
-MEMORY_LIMIT = "256MB"
+# DuckDB spills beyond its memory limit (to its temp directory), which keeps
+# the loader's memory flat however many hits a day holds. read_json holds
+# buffers per thread: the limit grows with the threads (a fixed 256 MB failed
+# with DuckDB's out-of-memory error at 3 threads), and the threads are capped
+# so that a many-core machine still loads in a few hundred MB.
+MAX_THREADS = 4
+BASE_MEMORY_MB, THREAD_MEMORY_MB = 128, 64
+
+
+def loader_threads(cpus: int | None = None) -> int:
+    return max(1, min(cpus if cpus is not None else (os.cpu_count() or 1), MAX_THREADS))
+
+
+def memory_limit(threads: int) -> str:
+    return f"{BASE_MEMORY_MB + THREAD_MEMORY_MB * threads}MB"
+
 
 LANDED_COLUMNS = tuple(c for c in RAW_HIT_COLUMNS if c != "loaded_at")
 TIMESTAMP_COLUMNS = ("event_at", "received_at", "sent_at", "client_ts")
 BOOLEAN_COLUMNS = ("is_bot", "dnt")
 
+# Every landed field but the ones the copies share, event time first.
+_TIE_ORDER = ", ".join(
+    f"u.{c} NULLS LAST"
+    for c in ("event_at", *(c for c in LANDED_COLUMNS if c not in ("event_at", "hit_id")))
+    if c != "account"
+)
+
 DayStats = dict[date, tuple[int, int, int]]  # day: (lines, unreadable, rows)
 
 
-def configure(conn: Any, landed: Landed) -> None:
-    """Session settings every load needs."""
+def configure(conn: Any, landed: Landed, threads: int | None = None) -> None:
+    """Session settings every load needs (``threads``: as many as the cores, capped)."""
     if not landed.local:
         conn.register_filesystem(landed.fs)
     # Times with an offset are converted to UTC, and naive results are UTC.
     conn.execute("SET TimeZone = 'UTC'")
-    conn.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    threads = threads or loader_threads()
+    conn.execute(f"SET threads = {threads}")
+    conn.execute(f"SET memory_limit = '{memory_limit(threads)}'")
     conn.execute("SET preserve_insertion_order = false")
 
 
@@ -68,9 +91,9 @@ def scan(conn: Any, account: str, window: LoadWindow, landed: Landed) -> DayStat
     """The narrow read into tl_lines and tl_dropped; each day's (lines, unreadable).
     ``landed`` must hold at least one file.
 
-    Also fills tl_tied: hit ids of which the very same line (same file, same
-    received_at) is there twice, which the row query cannot tell apart; the
-    caller keeps one of them after inserting."""
+    Also fills tl_tied: hit ids of which the very same line (same window file,
+    same received_at) is there twice, which the anti join cannot tell apart;
+    the caller loads them through :func:`one_of_tied_sql`."""
     conn.execute(
         "CREATE OR REPLACE TEMP TABLE tl_files "
         "(path VARCHAR, file_no INTEGER, in_window BOOLEAN, hour_day DATE)"
@@ -127,9 +150,10 @@ def scan(conn: Any, account: str, window: LoadWindow, landed: Landed) -> DayStat
     conn.execute(
         """
         CREATE OR REPLACE TEMP TABLE tl_tied AS
-        SELECT hit_id, count(*) AS copies FROM tl_ranked
-        WHERE file_no = kept_file AND received_at IS NOT DISTINCT FROM kept_received
-        GROUP BY hit_id HAVING count(*) > 1
+        SELECT r.hit_id, any_value(f.path) AS path, count(*) AS copies
+        FROM tl_ranked r JOIN tl_files f ON f.file_no = r.file_no AND f.in_window
+        WHERE r.file_no = r.kept_file AND r.received_at IS NOT DISTINCT FROM r.kept_received
+        GROUP BY r.hit_id HAVING count(*) > 1
         """
     )
     local_day = window.local_day_sql("l.event_ts", "duckdb")
@@ -149,9 +173,24 @@ def scan(conn: Any, account: str, window: LoadWindow, landed: Landed) -> DayStat
     return stats
 
 
-def tied(conn: Any) -> list[tuple[str, int]]:
-    """(hit id, copies) of the identical copies the row query lets through."""
-    return conn.execute("SELECT hit_id, copies FROM tl_tied ORDER BY hit_id").fetchall()
+def tied_files(conn: Any) -> list[str]:
+    """The files holding a hit id twice with the same ``received_at`` (rare)."""
+    return [p for (p,) in conn.execute("SELECT DISTINCT path FROM tl_tied ORDER BY 1").fetchall()]
+
+
+def untied_sql(rows: str) -> str:
+    """``rows`` (a :func:`rows_sql`) without the hit ids of tl_tied."""
+    return f"SELECT * FROM ({rows}) u ANTI JOIN tl_tied t ON t.hit_id = u.hit_id"
+
+
+def one_of_tied_sql(rows: str) -> str:
+    """One row per hit id of tl_tied, from ``rows`` over the files of
+    :func:`tied_files`. Which copy is kept does not depend on the order of the
+    lines: one batch carrying a hit id twice can hold two different hits."""
+    return f"""
+        SELECT * FROM ({rows}) u SEMI JOIN tl_tied t ON t.hit_id = u.hit_id
+        QUALIFY row_number() OVER (PARTITION BY u.hit_id ORDER BY {_TIE_ORDER}) = 1
+    """
 
 
 def rows_sql(window: LoadWindow, values: dict[str, str] | None = None, derived: str = "") -> str:
