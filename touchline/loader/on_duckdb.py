@@ -28,14 +28,10 @@ def load(
         )
         if landed.window:
             insert = f"INSERT INTO {RAW_HITS_TABLE} ({', '.join(RAW_COLUMNS)}) "
-            rows = scan.rows_sql(window)
             params = {"loaded_at": loaded_at, **days}
             files = [landed.url(f) for f in landed.window]
-            scan.without_side_swap(conn, insert + scan.untied_sql(rows), {**params, "files": files})
-            if tied_files := scan.tied_files(conn):
-                scan.without_side_swap(
-                    conn, insert + scan.one_of_tied_sql(rows), {**params, "files": tied_files}
-                )
+            for sql, group in scan.row_jobs(conn, scan.rows_sql(window), [files]):
+                scan.without_side_swap(conn, insert + sql, {**params, "files": group})
         counts = conn.execute(
             f"SELECT event_date, count(*) FROM {RAW_HITS_TABLE} WHERE account = $account "
             "AND event_date BETWEEN $start AND $end GROUP BY 1",

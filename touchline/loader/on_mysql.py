@@ -120,12 +120,8 @@ def _write_chunks(
         return
     params = {"account": account, "start": window.start, "end": window.end}
     rows = scan.rows_sql(window, _VALUES, _PLAIN)
-    jobs = [
-        (scan.untied_sql(rows), [landed.url(f) for f in files])
-        for files in landed.window_chunks(CHUNK_BYTES)
-    ]
-    if tied := scan.tied_files(duck):
-        jobs.append((scan.one_of_tied_sql(rows), tied))
+    groups = [[landed.url(f) for f in files] for files in landed.window_chunks(CHUNK_BYTES)]
+    jobs = scan.row_jobs(duck, rows, groups)
     for n, (sql, files) in enumerate(jobs):
         target = os.path.join(tmp, f"rows-{n}")
         copy = (

@@ -178,6 +178,16 @@ def tied_files(conn: Any) -> list[str]:
     return [p for (p,) in conn.execute("SELECT DISTINCT path FROM tl_tied ORDER BY 1").fetchall()]
 
 
+def row_jobs(conn: Any, rows: str, groups: list[list[str]]) -> list[tuple[str, list[str]]]:
+    """(query, files) pairs that together give every row to load, each once:
+    ``rows`` without the tied hit ids per group of window files, then one row
+    per tied hit id from the files holding them."""
+    jobs = [(untied_sql(rows), files) for files in groups]
+    if tied := tied_files(conn):
+        jobs.append((one_of_tied_sql(rows), tied))
+    return jobs
+
+
 def untied_sql(rows: str) -> str:
     """``rows`` (a :func:`rows_sql`) without the hit ids of tl_tied."""
     return f"SELECT * FROM ({rows}) u ANTI JOIN tl_tied t ON t.hit_id = u.hit_id"
