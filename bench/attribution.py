@@ -3,7 +3,7 @@
     .venv/bin/python bench/attribution.py                      # 1,000,000 journeys
     .venv/bin/python bench/attribution.py --journeys 20000     # quick check
 
-Simulates journeys over 8 channels (touchline.attribution.groundtruth), aggregates
+Simulates journeys over 8 channels (demo.groundtruth), aggregates
 them to distinct paths, then times, on the same paths and in the same run: our
 Markov model (exact removal effects plus the per-sale split), our Shapley model,
 and ChannelAttribution's ``markov_model`` at its defaults (a dev-only, GPL test
@@ -36,7 +36,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
-    from touchline.attribution.groundtruth import simulate_journeys
+    from demo.groundtruth import simulate_journeys
     from touchline.attribution.markov import markov
     from touchline.attribution.shapley import shapley
 

@@ -82,7 +82,7 @@ def server_command(
     server: str, app: str, port: int, workers: int, threads: int, factory: bool
 ) -> list[str]:
     if server == "granian":
-        from touchline.commands.collector_serve import granian_command
+        from cli.collector import granian_command
 
         return granian_command(app, "127.0.0.1", port, workers, threads, factory=factory)
     target = f"{app}()" if factory else app
@@ -211,7 +211,7 @@ def main() -> None:
         PYTHONPATH=str(REPO),
     )
     os.environ.update(env)
-    from touchline.commands.collector_serve import default_threads
+    from cli.collector import default_threads
     from touchline.control import registry
     from touchline.control.db import migrate, session_scope
     from touchline.settings import load_settings

@@ -36,8 +36,8 @@ def main() -> None:
     os.environ["TOUCHLINE_DATA_DIR"] = tmp
     os.environ.setdefault("TOUCHLINE_SECRET_KEY", "bench-secret")
 
-    from connectors.fakes.server import FakePlatforms
     from connectors.runner import pull_account
+    from demo.fakes.server import FakePlatforms
     from touchline.control import connections as store
     from touchline.control import registry
     from touchline.control.db import migrate, session_scope

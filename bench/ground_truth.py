@@ -3,8 +3,8 @@
     .venv/bin/python bench/ground_truth.py                       # 100,000 page views, 28 days
     .venv/bin/python bench/ground_truth.py --hits 20000 --days 14 --seed 3
 
-The simulator (touchline/simulator.py) makes people whose journeys' channels have
-a known causal effect on buying (touchline.attribution.groundtruth's effects):
+The simulator (demo/simulator.py) makes people whose journeys' channels have
+a known causal effect on buying (demo.groundtruth's effects):
 a channel's true contribution is the conversions it caused,
 ``Σ_people effect_k · [k touched]``. Their hits (page views, identifies on one or
 two devices, sales) are landed as the collector lands them (touchline.contract.land),
@@ -55,15 +55,15 @@ def main() -> None:
 
     from dagster import DagsterInstance
 
+    from demo.simulator import simulate
+    from demo.walkthrough import attribution_report
     from orchestration.dagster_home import ensure_dagster_home
     from orchestration.dbt_runner import apply_dbt_env, ensure_manifest, warehouse_target
     from touchline.contract import IncomingHit, land
     from touchline.control import registry
     from touchline.control.db import migrate, session_scope
-    from touchline.demo import attribution_report
     from touchline.landing import LandingWriter
     from touchline.settings import load_settings
-    from touchline.simulator import simulate
     from touchline.warehouse import Warehouse
 
     settings = load_settings()

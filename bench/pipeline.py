@@ -41,10 +41,10 @@ HITS_PER_DAY = 1_000
 
 def land(settings, token: str, account: str, end, days: int, seed: int) -> int:
     """Simulated traffic for ``days`` days ending ``end``, landed as the collector would."""
+    from demo.simulator import simulate
     from touchline.contract import IncomingHit
     from touchline.contract import land as land_hit
     from touchline.landing import LandingWriter
-    from touchline.simulator import simulate
 
     sim = simulate(token, end, days=days, target_hits=HITS_PER_DAY * days, seed=seed)
     writer = LandingWriter(settings.resolved_landing_root, instance=f"bench-{uuid.uuid4().hex}")
@@ -63,7 +63,7 @@ def land(settings, token: str, account: str, end, days: int, seed: int) -> int:
 def cli_seconds(*args: str) -> float:
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "touchline.cli", *args],
+        [sys.executable, "-m", "cli", *args],
         cwd=REPO,
         check=True,
         capture_output=True,

@@ -3,11 +3,8 @@ and a fresh MariaDB database for tests marked ``mariadb``."""
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import socket
-import subprocess
-import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -16,30 +13,13 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from tests.support.processes import MARIADB_ADMIN_URL, free_port, is_local
 from touchline.control import registry
 from touchline.control.db import migrate, session_scope
 from touchline.settings import Settings, load_settings
 
-REPO = Path(__file__).resolve().parent.parent
-
-MARIADB_ADMIN_URL = os.environ.get(
-    "TOUCHLINE_TEST_MYSQL_URL",
-    "mysql+pymysql://touchline:tl-test-pw-4d1c@127.0.0.1:3306/touchline_test",
-)
-
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-
-
-def is_local(host: object) -> bool:
-    """Loopback addresses and names only (``localhost``, ``*.localhost``)."""
-    name = str(host).strip("[]")
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name.split("%")[0]).is_loopback
-    except ValueError:
-        return False
 
 
 @pytest.fixture(autouse=True)
@@ -101,12 +81,6 @@ def make_account(settings: Settings):
     return _make
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def serve():
     """Serve a WSGI app over real HTTP on a free port; yields its base URL."""
@@ -148,13 +122,10 @@ def mariadb_url() -> Iterator[str]:
         conn.close()
 
 
-def run_touchline(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    """The `touchline` command line in its own process, as an operator runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", "touchline.cli", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+@pytest.fixture(params=["duckdb", pytest.param("mariadb", marks=pytest.mark.mariadb)])
+def warehouse_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty warehouse: a DuckDB file, or a fresh MariaDB database (conftest's
+    ``mariadb_url``, dropped afterwards)."""
+    if request.param == "mariadb":
+        return request.getfixturevalue("mariadb_url")
+    return f"duckdb:///{tmp_path / 'warehouse.duckdb'}"

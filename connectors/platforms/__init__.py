@@ -1,4 +1,5 @@
-"""One module per ad platform; :data:`CONNECTORS` maps a platform name to its class."""
+"""One module per ad platform; :data:`CONNECTORS` maps each name of
+:data:`touchline.platforms.PLATFORMS` to its class."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from connectors.platforms.meta import MetaConnector
 from connectors.platforms.microsoft_ads import MicrosoftAdsConnector
 from connectors.platforms.pinterest import PinterestConnector
 from connectors.platforms.tiktok import TikTokConnector
+from touchline.platforms import PLATFORMS
 
-CONNECTORS: dict[str, type[Connector]] = {
+_BY_NAME: dict[str, type[Connector]] = {
     c.platform: c
     for c in (
         GoogleAdsConnector,
@@ -21,3 +23,7 @@ CONNECTORS: dict[str, type[Connector]] = {
         PinterestConnector,
     )
 }
+
+# In the platform list's order; a platform listed without a connector fails here,
+# at import, rather than in a run.
+CONNECTORS: dict[str, type[Connector]] = {name: _BY_NAME[name] for name in PLATFORMS}

@@ -27,10 +27,10 @@ from flask import Flask, Response
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 from werkzeug.serving import make_server
 
-from tests.conftest import REPO, free_port
+from demo.walkthrough import Service
+from tests.support.processes import REPO, free_port
 from touchline.control import registry
 from touchline.control.db import migrate, session_scope
-from touchline.demo import Service
 from touchline.settings import load_settings
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -16,9 +16,9 @@ import pytest
 from playwright.sync_api import BrowserContext
 from werkzeug.serving import make_server
 
-from tests.conftest import REPO, free_port
+from demo.site import create_site_app
+from tests.support.processes import REPO, free_port
 from tests.tag.conftest import Collector, at, watch
-from touchline.demo_site import create_site_app
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def test_demo_site_command_serves_the_shop_and_prints_hits(
     context: BrowserContext, data_dir, settings, tag_bundle
 ) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "touchline.cli", "demo", "--site"],
+        [sys.executable, "-m", "cli", "demo", "--site"],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

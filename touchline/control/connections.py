@@ -23,8 +23,8 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from touchline.control.models import Account, Base, utcnow
+from touchline.platforms import PLATFORMS
 
-PLATFORMS = ("google_ads", "microsoft_ads", "meta", "klaviyo", "tiktok", "pinterest")
 EXTERNAL_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 

@@ -1,0 +1,65 @@
+"""The real dbt CLI run against one warehouse, as Dagster would run it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+from tests.support.processes import REPO
+from touchline.warehouse import Warehouse, dbt_env
+
+REPO_ROOT = REPO
+DBT_PROJECT = REPO / "dbt_project"
+
+
+def _dbt_executable() -> str:
+    candidate = Path(sys.executable).with_name("dbt")
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("dbt")
+    assert found, "dbt is not installed in this environment"
+    return found
+
+
+class DbtRunner:
+    """Runs the real dbt CLI against one warehouse, as Dagster would."""
+
+    def __init__(self, warehouse: Warehouse, work_dir: Path) -> None:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("TOUCHLINE_DBT_", "DBT_ENV_SECRET_TOUCHLINE"))
+        }
+        env.update(dbt_env(warehouse.target))
+        env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+        self.env = env
+        self.work_dir = work_dir
+        self.runs = 0
+
+    def build(self, *args: str, account: str | None = None, day: date | None = None) -> None:
+        self.runs += 1
+        command = [
+            _dbt_executable(),
+            "build",
+            "--project-dir", str(DBT_PROJECT),
+            "--profiles-dir", str(DBT_PROJECT),
+            "--target-path", str(self.work_dir / "target"),
+            "--log-path", str(self.work_dir / "logs"),
+            *args,
+        ]  # fmt: skip
+        env = dict(self.env)
+        if account:
+            env["TOUCHLINE_PARTITION_ACCOUNTS"] = account
+        if day:
+            env["TOUCHLINE_PARTITION_START"] = env["TOUCHLINE_PARTITION_END"] = day.isoformat()
+        result = subprocess.run(
+            command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600
+        )
+        assert result.returncode == 0, (
+            f"dbt build #{self.runs} failed ({' '.join(command[1:])}):\n"
+            + "\n".join((result.stdout + result.stderr).splitlines()[-60:])
+        )

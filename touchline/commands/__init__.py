@@ -1,1 +1,0 @@
-"""Groups of ``touchline`` subcommands kept out of cli.py."""
