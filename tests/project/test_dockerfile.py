@@ -10,7 +10,6 @@ import re
 import shlex
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import click
 import pytest
@@ -115,7 +114,7 @@ def problems(text: str) -> list[str]:
     final = all_stages[-1]
     copied_top = set()
     for stage in all_stages:
-        for source, paths, dest in stage.copies:
+        for source, paths, _dest in stage.copies:
             if source is None:
                 for path in paths:
                     if not (REPO / path).exists():
@@ -143,7 +142,7 @@ def problems(text: str) -> list[str]:
     for words in role_commands(text):
         if not resolves(words):
             found.append(f"`touchline {' '.join(words)}` is not a touchline command")
-    entry = [c for s in [final] for c in s.commands]
+    entry = final.commands
     if entry and entry[0][0] not in project["project"]["scripts"]:
         found.append(f"ENTRYPOINT {entry[0][0]} is not a script of the project")
     return found
