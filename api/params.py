@@ -8,7 +8,7 @@ from datetime import date
 
 from werkzeug.datastructures import MultiDict
 
-from api.definitions import ReportDefinition
+from api.catalogue import ReportDefinition
 from touchline.web_errors import JsonError
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

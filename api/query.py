@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from api.definitions import ReportDefinition
+from api.catalogue import ReportDefinition
 from api.params import ReportParams
 
 

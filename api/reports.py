@@ -9,7 +9,7 @@ from datetime import datetime
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from api.auth import authenticate, check_account
-from api.definitions import REPORTS, ReportDefinition
+from api.catalogue import REPORTS, ReportDefinition
 from api.params import allowed_parameters, parse_params
 from api.query import build_query, shape_rows
 from api.source import ReportSource, Result

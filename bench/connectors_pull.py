@@ -92,23 +92,21 @@ def nightly(settings, accounts: list[str], days: int) -> None:
     """One tick of the nightly schedule, then each run it requested, in process."""
     from datetime import datetime, timezone
 
-    from dagster import DagsterInstance, build_schedule_context
+    from dagster import build_schedule_context
 
-    from orchestration.dagster_home import ensure_dagster_home
+    from orchestration.definitions import defs
+    from orchestration.defs.partitions import RANGE_END_TAG, RANGE_START_TAG
     from orchestration.local_runs import (
         QUIET_RUN_CONFIG,
         dbt_output_to,
         ensure_views,
+        local_instance,
         register_accounts,
     )
-    from orchestration.partitions import RANGE_END_TAG, RANGE_START_TAG
-
-    ensure_dagster_home(settings, "duckdb")
-    from orchestration.definitions import defs
 
     job = defs.resolve_job_def("account_day")
     log = settings.data_dir / "nightly-dbt.log"
-    with DagsterInstance.get() as instance, dbt_output_to(log):
+    with local_instance(settings) as instance, dbt_output_to(log):
         register_accounts(instance, accounts)
         ensure_views(instance, settings.resolved_warehouse_url, rebuilt=True, log_path=log)
         schedule = defs.resolve_schedule_def("nightly_accounts")

@@ -53,12 +53,8 @@ def main() -> None:
     os.environ.pop("TOUCHLINE_WAREHOUSE_URL", None)
     sys.path.insert(0, str(REPO))
 
-    from dagster import DagsterInstance
-
     from demo.simulator import simulate
     from demo.walkthrough import attribution_report
-    from orchestration.dagster_home import ensure_dagster_home
-    from orchestration.dbt_runner import apply_dbt_env, ensure_manifest, warehouse_target
     from touchline.contract import IncomingHit, land
     from touchline.control import registry
     from touchline.control.db import migrate, session_scope
@@ -98,14 +94,10 @@ def main() -> None:
     LandingWriter(settings.resolved_landing_root, instance="bench").write(landed)
     t_land = time.perf_counter() - started
 
-    target = warehouse_target(settings)
-    apply_dbt_env(target)
-    ensure_manifest(target)
-    ensure_dagster_home(settings, target.dialect)
-    from orchestration.local_runs import ensure_views, materialize_range
+    from orchestration.local_runs import ensure_views, local_instance, materialize_range
 
     log = data_dir / "dbt.log"
-    with DagsterInstance.get() as instance:
+    with local_instance(settings) as instance:
         if not ensure_views(instance, settings.resolved_warehouse_url, True, log):
             raise SystemExit(f"building the views failed; see {log}")
         run = materialize_range("truth", sim.days[0], sim.days[-1], instance, log)

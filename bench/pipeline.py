@@ -73,9 +73,10 @@ def cli_seconds(*args: str) -> float:
 
 def child(out: Path, nightly: bool) -> None:
     """Runs inside a prepared environment (TOUCHLINE_* set by the parent)."""
-    from orchestration.dbt_runner import apply_dbt_env, run_dbt, warehouse_target
     from touchline.control import registry
     from touchline.control.db import migrate, session_scope
+    from touchline.dbt.invocation import DbtInvocation
+    from touchline.dbt.runner import apply_dbt_env, run_dbt, warehouse_target
     from touchline.settings import get_settings
 
     settings = get_settings()
@@ -90,15 +91,11 @@ def child(out: Path, nightly: bool) -> None:
 
     # warm-up: views, caches; then each case on the same data
     cli_seconds("materialize", "bench", "--start", str(end - timedelta(days=27)), "--end", str(end))
-    env = {
-        "TOUCHLINE_PARTITION_ACCOUNTS": "bench",
-        "TOUCHLINE_PARTITION_START": str(end),
-        "TOUCHLINE_PARTITION_END": str(end),
-    }
+    one_day = DbtInvocation.for_range(target, ("bench",), end, end)
     plain = []
     for _ in range(2):
         started = time.perf_counter()
-        run_dbt(["build", "--select", "tag:partitioned"], target, partition=env)
+        run_dbt(["build", "--select", "tag:partitioned"], one_day)
         plain.append(time.perf_counter() - started)
     result["plain_dbt_1_day_s"] = min(plain)
     for days in (1, 14, 28):
@@ -115,16 +112,18 @@ def child(out: Path, nightly: bool) -> None:
 def nightly_case(settings) -> dict[str, float]:
     """20 accounts loaded up to the day before yesterday; then yesterday's hits land
     for all and late hits for an earlier day in 3; one schedule tick, every run."""
-    from dagster import DagsterInstance, build_schedule_context
+    from dagster import build_schedule_context
 
-    from orchestration.dagster_home import ensure_dagster_home
-    from orchestration.local_runs import QUIET_RUN_CONFIG, dbt_output_to, register_accounts
-    from orchestration.partitions import RANGE_END_TAG, RANGE_START_TAG
+    from orchestration.definitions import defs
+    from orchestration.defs.partitions import RANGE_END_TAG, RANGE_START_TAG
+    from orchestration.local_runs import (
+        QUIET_RUN_CONFIG,
+        dbt_output_to,
+        local_instance,
+        register_accounts,
+    )
     from touchline.control import registry
     from touchline.control.db import session_scope
-
-    ensure_dagster_home(settings, "duckdb")
-    from orchestration.definitions import defs
 
     now = datetime.now(timezone.utc)
     yesterday = now.date() - timedelta(days=1)
@@ -135,7 +134,7 @@ def nightly_case(settings) -> dict[str, float]:
         land(settings, tokens[account], account, yesterday - timedelta(days=1), 3, 100 + n)
     job = defs.resolve_job_def("account_day")
     log = settings.data_dir / "nightly-dbt.log"
-    with DagsterInstance.get() as instance, dbt_output_to(log):
+    with local_instance(settings) as instance, dbt_output_to(log):
         register_accounts(instance, accounts)
         # yesterday-3 .. yesterday-1 for every account: one rectangle, one run
         first = {

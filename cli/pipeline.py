@@ -18,23 +18,12 @@ from touchline.warehouse import WarehouseError
 def prepare_dagster(settings: Settings) -> bool:
     """Detect the warehouse's adapter, (re)parse dbt's manifest when the project
     changed, and set up DAGSTER_HOME. True when the manifest was rebuilt."""
-    from orchestration.dagster_home import ensure_dagster_home
-    from orchestration.dbt_runner import (
-        apply_dbt_env,
-        ensure_manifest,
-        manifest_is_stale,
-        warehouse_target,
-    )
+    from orchestration.local_runs import prepare_local
 
-    target = warehouse_target(settings)
-    apply_dbt_env(target)
-    stale = manifest_is_stale(target)
     try:
-        ensure_manifest(target)
+        return prepare_local(settings).manifest_rebuilt
     except RuntimeError as exc:
         raise context.fail(exc) from None
-    ensure_dagster_home(settings, target.dialect)
-    return stale
 
 
 @click.command()
@@ -53,7 +42,7 @@ def dev(port: int, host: str) -> None:
     """Open the Dagster UI on Touchline's definitions (dagster dev -w workspace.yaml)."""
     settings = context.settings()
     prepare_dagster(settings)
-    from orchestration.dbt_runner import REPO_ROOT
+    from touchline.dbt.project import REPO_ROOT
 
     workspace = REPO_ROOT / "workspace.yaml"
     command = [

@@ -1,4 +1,4 @@
 """The collector: receives hits over HTTP, validates and enriches them, and lands them.
 
-Run it with ``gunicorn 'collector.app:create_app()'``.
+Run it with ``touchline collector serve`` (granian, ``collector.app:create_app``).
 """

@@ -9,11 +9,11 @@ from datetime import datetime
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from collector import collect, health, metrics, pixel, routes, segment, tag_assets
-from collector.accounts import AccountSettings
+from collector import collect, health, intake, metrics, pixel, segment, tag_assets
+from collector.account_cache import AccountSettings
 from collector.enrich import warm_up
 from collector.errors import register_error_handlers
-from collector.pipeline import HitProcessor, now_utc
+from collector.processor import HitProcessor, now_utc
 from touchline.landing import LandingWriter
 from touchline.settings import Settings, get_settings
 
@@ -31,13 +31,13 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     accounts = AccountSettings(settings.resolved_control_db_url, ttl=settings.collector_config_ttl)
     root = settings.resolved_landing_root
-    tools = routes.CollectorState(
+    tools = intake.CollectorState(
         accounts=accounts,
         writer=LandingWriter(root, settings.collector_instance, fsync=settings.landing_fsync),
         processor=HitProcessor(accounts, root),
         now=now or now_utc,
     )
-    app.extensions[routes.EXTENSION] = tools
+    app.extensions[intake.EXTENSION] = tools
     # POST /collect is answered in front of Flask (see collector/collect.py).
     app.wsgi_app = collect.CollectEndpoint(app.wsgi_app, tools)  # type: ignore[method-assign]
     if settings.trusted_proxies > 0:

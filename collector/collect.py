@@ -31,9 +31,9 @@ from urllib.parse import parse_qsl
 from collector import metrics
 from collector.cors import cors_headers
 from collector.errors import MESSAGES
+from collector.intake import CollectorState, commit, outcome_answer, process
 from collector.parse import parse_body
-from collector.pipeline import Outcome
-from collector.routes import CollectorState, commit, outcome_answer, process
+from collector.processor import Outcome
 from touchline.control.registry import CollectionConfig
 from touchline.web_errors import JsonError
 

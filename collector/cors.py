@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from collector.accounts import AccountSettings
+from collector.account_cache import AccountSettings
 from collector.enrich import safe_host
 from touchline.control.registry import CollectionConfig
 

@@ -7,7 +7,7 @@ import tempfile
 
 from flask import Blueprint, Response, jsonify
 
-from collector.routes import state
+from collector.intake import state
 from touchline.web_errors import error_response
 
 bp = Blueprint("health", __name__)

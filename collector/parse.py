@@ -35,7 +35,7 @@ def parse_body(body: bytes, query_token: str | None) -> dict[str, Any]:
             f"not a JSON {_json_kind(payload)}",
         )
     # Fewer brackets than the limit cannot nest deeper: skip the walk (the usual case).
-    if body.count(b"{") + body.count(b"[") > MAX_DEPTH and _too_deep(payload, MAX_DEPTH):
+    if body.count(b"{") + body.count(b"[") > MAX_DEPTH and too_deep(payload, MAX_DEPTH):
         raise HitRejected(400, f"the JSON is nested more than {MAX_DEPTH} levels deep")
     if "token" not in payload and query_token:
         payload["token"] = query_token
@@ -80,7 +80,7 @@ def _has_lone_surrogate(value: Any) -> bool:
     return False
 
 
-def _too_deep(value: Any, limit: int) -> bool:
+def too_deep(value: Any, limit: int) -> bool:
     # Iterative, so a hostile body cannot exhaust the interpreter's stack here.
     stack = [(value, 1)]
     while stack:

@@ -19,8 +19,8 @@ from flask import Blueprint, Response, request
 
 from collector import metrics
 from collector.cookies import SESSION_COOKIE, VISITOR_COOKIE
-from collector.pipeline import Cookies
-from collector.routes import outcome_response, run, state
+from collector.intake import outcome_response, run, state
+from collector.processor import Cookies
 from touchline.contract import CLICK_ID_FIELDS, UTM_FIELDS
 from touchline.web_errors import JsonError
 

@@ -41,10 +41,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from collector import metrics
 from collector.enrich import MAX_USER_AGENT, is_bot, request_context
-from collector.parse import _too_deep, load_json
-from collector.pipeline import EVENT_AT_KEY, Cookies, Outcome, Refusal
-from collector.routes import commit, registry_unavailable, state
-from touchline.contract import MAX_BACKDATE, _aware
+from collector.intake import commit, registry_unavailable, state
+from collector.parse import load_json, too_deep
+from collector.processor import EVENT_AT_KEY, Cookies, Outcome, Refusal
+from touchline.contract import MAX_BACKDATE, utc_time
 from touchline.web_errors import JsonError
 
 bp = Blueprint("segment", __name__, url_prefix="/v1")
@@ -80,7 +80,7 @@ def _body() -> dict[str, Any]:
         raise SegmentError(400, "invalid_request", "the body is not valid JSON") from None
     if not isinstance(body, dict):
         raise SegmentError(400, "invalid_request", "the body must be a JSON object")
-    if _too_deep(body, 32):
+    if too_deep(body, 32):
         raise SegmentError(400, "invalid_request", "the JSON is nested too deeply")
     return body
 
@@ -99,7 +99,7 @@ def _parse_time(value: Any, name: str) -> datetime | None:
     if value is None:
         return None
     try:
-        return _aware(_timestamp.validate_python(value))
+        return utc_time(_timestamp.validate_python(value))
     except (ValidationError, ValueError, TypeError):
         raise ValueError(f"{name} is not an ISO-8601 time between 1970 and 2200") from None
 

@@ -18,65 +18,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
-from connectors.record import COLUMNS, CampaignDay, Click
+from connectors.record import CampaignDay, Click
+from touchline.tables import CLICK_VIEW, Table, campaign_daily
 from touchline.warehouse import Warehouse
 
 BATCH = 10_000
-
-
-def raw_table(platform: str) -> str:
-    """One raw table per platform, so each platform's Dagster asset owns its table.
-    dbt creates the same tables (macros/ad_platforms/raw_tables.sql) so its views
-    never miss one; keep the two in step."""
-    return f"raw_{platform}__campaign_daily"
-
-
-# column: (duckdb, mysql)
-_TYPES: dict[str, tuple[str, str]] = {
-    "account": ("VARCHAR", "VARCHAR(64)"),
-    "date_day": ("DATE", "DATE"),
-    "platform": ("VARCHAR", "VARCHAR(32)"),
-    "account_id": ("VARCHAR", "VARCHAR(64)"),
-    "campaign_id": ("VARCHAR", "VARCHAR(64)"),
-    "campaign_name": ("VARCHAR", "VARCHAR(512)"),
-    "impressions": ("BIGINT", "BIGINT"),
-    "clicks": ("BIGINT", "BIGINT"),
-    "spend": ("DECIMAL(18,6)", "DECIMAL(18,6)"),
-    "conversions": ("DECIMAL(18,6)", "DECIMAL(18,6)"),
-    "conversions_value": ("DECIMAL(18,6)", "DECIMAL(18,6)"),
-    "currency_code": ("VARCHAR", "CHAR(3)"),
-    "account_currency": ("VARCHAR", "CHAR(3)"),
-    "gclid": ("VARCHAR", "VARCHAR(128)"),
-    "ad_group_id": ("VARCHAR", "VARCHAR(64)"),
-    "loaded_at": ("TIMESTAMP", "DATETIME(6)"),
-}
-# account_currency: the Touchline account's reporting currency (the marts convert to it).
-TABLE_COLUMNS: tuple[str, ...] = ("account", *COLUMNS, "account_currency", "loaded_at")
-
-
-CLICKS_TABLE = "raw_google_ads__click_view"
-CLICK_COLUMNS: tuple[str, ...] = (
-    "account",
-    "date_day",
-    "account_id",
-    "gclid",
-    "campaign_id",
-    "ad_group_id",
-    "loaded_at",
-)
-
-
-def ddl(dialect: str, table: str, columns: tuple[str, ...] = TABLE_COLUMNS) -> str:
-    i = 0 if dialect == "duckdb" else 1
-    cols = ",\n  ".join(f"{c} {_TYPES[c][i]}" for c in columns)
-    if dialect == "duckdb":
-        return f"CREATE TABLE IF NOT EXISTS {table} (\n  {cols}\n)"
-    extra = f"  KEY ix_{table}_gclid (account, gclid),\n" if "gclid" in columns else ""
-    return (
-        f"CREATE TABLE IF NOT EXISTS {table} (\n  {cols},\n{extra}"
-        f"  KEY ix_{table}_partition (account, date_day)\n"
-        ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
-    )
 
 
 @dataclass
@@ -88,13 +34,7 @@ class LoadSummary:
 
 
 def ensure_table(warehouse: Warehouse, platform: str) -> None:
-    with warehouse.connect() as conn:
-        if warehouse.dialect == "duckdb":
-            conn.execute(ddl("duckdb", raw_table(platform)))
-        else:
-            with conn.cursor() as cur:
-                cur.execute(ddl(warehouse.dialect, raw_table(platform)))
-            conn.commit()
+    warehouse.create_tables(campaign_daily(platform))
 
 
 def replace_range(
@@ -122,7 +62,7 @@ def replace_range(
         day = summary.per_day.setdefault(row.date_day, {})
         day[row.currency_code] = day.get(row.currency_code, 0) + row.spend
         summary.rows_per_day[row.date_day] = summary.rows_per_day.get(row.date_day, 0) + 1
-    _replace(warehouse, raw_table(platform), TABLE_COLUMNS, account, start, end, values)
+    _replace(warehouse, campaign_daily(platform), account, start, end, values)
     return summary
 
 
@@ -135,35 +75,37 @@ def replace_clicks(
         (account, c.date_day, c.account_id, c.gclid, c.campaign_id, c.ad_group_id, loaded_at)
         for c in clicks
     ]
-    _replace(warehouse, CLICKS_TABLE, CLICK_COLUMNS, account, start, end, values)
+    _replace(warehouse, CLICK_VIEW, account, start, end, values)
     return len(values)
 
 
-def _replace(warehouse, table, columns, account, start, end, values) -> None:
+def _replace(warehouse: Warehouse, table: Table, account, start, end, values) -> None:
+    """Rows in ``table``'s column order (touchline.tables)."""
     if warehouse.dialect == "duckdb":
-        _replace_duckdb(warehouse, table, columns, account, start, end, values)
+        _replace_duckdb(warehouse, table, account, start, end, values)
     else:
-        _replace_mysql(warehouse, table, columns, account, start, end, values)
+        _replace_mysql(warehouse, table, account, start, end, values)
 
 
-def _delete(table: str) -> str:
-    return f"DELETE FROM {table} WHERE account = ? AND date_day BETWEEN ? AND ?"
+def _delete(table: Table) -> str:
+    return f"DELETE FROM {table.name} WHERE account = ? AND date_day BETWEEN ? AND ?"
 
 
-def _replace_duckdb(warehouse, table, columns, account, start, end, values) -> None:
+def _replace_duckdb(warehouse, table: Table, account, start, end, values) -> None:
+    columns = ", ".join(table.column_names)
     with tempfile.TemporaryDirectory() as tmp, warehouse.connect() as conn:
         path = os.path.join(tmp, "rows.csv")
         with open(path, "w", newline="", encoding="utf-8") as handle:
             csv.writer(handle).writerows(values)
-        conn.execute(ddl("duckdb", table, columns))
+        conn.execute(table.ddl("duckdb"))
         conn.execute("BEGIN TRANSACTION")
         try:
             conn.execute(_delete(table), [account, start, end])
             if values:
-                types = ", ".join(f"'{c}': '{_TYPES[c][0]}'" for c in columns)
+                types = ", ".join(f"'{c}': '{t}'" for c, t in table.column_types("duckdb").items())
                 conn.execute(
-                    f"INSERT INTO {table} ({', '.join(columns)}) "
-                    f"SELECT {', '.join(columns)} FROM read_csv(?, header=false, "
+                    f"INSERT INTO {table.name} ({columns}) "
+                    f"SELECT {columns} FROM read_csv(?, header=false, "
                     f"columns={{{types}}}, quote='\"', escape='\"')",
                     [path],
                 )
@@ -173,14 +115,15 @@ def _replace_duckdb(warehouse, table, columns, account, start, end, values) -> N
             raise
 
 
-def _replace_mysql(warehouse, table, columns, account, start, end, values) -> None:
+def _replace_mysql(warehouse, table: Table, account, start, end, values) -> None:
+    names = table.column_names
     insert = (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
+        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))})"
     )
     with warehouse.connect() as conn:
         try:
             with conn.cursor() as cur:
-                cur.execute(ddl(warehouse.dialect, table, columns))
+                cur.execute(table.ddl(warehouse.dialect))
                 cur.execute(_delete(table).replace("?", "%s"), (account, start, end))
                 for i in range(0, len(values), BATCH):
                     cur.executemany(insert, values[i : i + BATCH])

@@ -6,21 +6,6 @@ from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
 
-# Column order of the raw table and of the dbt staging models.
-COLUMNS: tuple[str, ...] = (
-    "date_day",
-    "platform",
-    "account_id",
-    "campaign_id",
-    "campaign_name",
-    "impressions",
-    "clicks",
-    "spend",
-    "conversions",
-    "conversions_value",
-    "currency_code",
-)
-
 CENT = Decimal("0.000001")  # money keeps micro precision until the marts round
 
 
@@ -40,6 +25,8 @@ def micros(value: object) -> Decimal:
 
 @dataclass(frozen=True)
 class CampaignDay:
+    """The fields in the order of the raw table's columns (touchline.tables.campaign_daily)."""
+
     date_day: date
     platform: str
     account_id: str

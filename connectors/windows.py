@@ -17,7 +17,3 @@ def chunk_range(start: date, end: date, max_days: int) -> Iterator[tuple[date, d
         last = min(end, first + timedelta(days=max_days - 1))
         yield first, last
         first = last + timedelta(days=1)
-
-
-def days_between(start: date, end: date) -> list[date]:
-    return [start + timedelta(days=i) for i in range((end - start).days + 1)]

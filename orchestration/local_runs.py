@@ -1,5 +1,7 @@
-"""Materialise partitions from the command line through the Dagster instance, so
-the runs show in the UI exactly like scheduled ones."""
+"""Run the pipeline on this machine: get ready once (:func:`prepare_local`), then
+materialise partitions through the Dagster instance, so the runs show in the UI
+exactly like scheduled ones. ``touchline prepare | dev | materialize``, the demo,
+the benchmarks and the tests' ``pipeline`` fixture all start here."""
 
 from __future__ import annotations
 
@@ -12,7 +14,12 @@ from pathlib import Path
 
 from dagster import AssetKey, DagsterInstance
 
-from orchestration.partitions import accounts_partitions, range_tags
+from orchestration.defs.partitions import accounts_partitions, run_tags
+from orchestration.lib.dagster_home import ensure_dagster_home
+from touchline.dbt.invocation import DbtInvocation
+from touchline.dbt.runner import ensure_manifest, manifest_is_stale, warehouse_target
+from touchline.settings import Settings
+from touchline.warehouse import WarehouseTarget
 
 
 @dataclass(frozen=True)
@@ -24,6 +31,32 @@ class RangeRun:
     run_id: str
     seconds: float
     step_seconds: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    target: WarehouseTarget
+    manifest_rebuilt: bool
+    dagster_home: Path
+
+
+def prepare_local(settings: Settings) -> Prepared:
+    """Ready to run: the warehouse's adapter detected (MariaDB or MySQL asked of the
+    server), its dbt environment exported for this process, dbt's manifest parsed
+    if the project changed, and DAGSTER_HOME set up in the data directory."""
+    target = warehouse_target(settings)
+    DbtInvocation(target).export()
+    rebuilt = manifest_is_stale(target)
+    ensure_manifest(target)
+    return Prepared(target, rebuilt, ensure_dagster_home(settings, target.dialect))
+
+
+@contextlib.contextmanager
+def local_instance(settings: Settings) -> Iterator[DagsterInstance]:
+    """The prepared pipeline's Dagster instance, closed afterwards."""
+    prepare_local(settings)
+    with DagsterInstance.get() as instance:
+        yield instance
 
 
 def register_accounts(instance: DagsterInstance, accounts: Sequence[str]) -> None:
@@ -64,7 +97,7 @@ def ensure_views(
 ) -> bool:
     """Materialise the staging views when dbt's project changed or the warehouse
     lacks one of them (a fresh warehouse); otherwise nothing to do."""
-    from orchestration.dbt.assets import VIEW_NAMES
+    from orchestration.defs.dbt.manifest import VIEW_NAMES
     from touchline.warehouse import Warehouse
 
     warehouse = Warehouse(warehouse_url)
@@ -73,7 +106,7 @@ def ensure_views(
     return build_views(instance, log_path)
 
 
-def _step_seconds(instance: DagsterInstance, run_id: str) -> dict[str, float]:
+def run_step_seconds(instance: DagsterInstance, run_id: str) -> dict[str, float]:
     """Wall time of each step of a run, from its event log."""
     from dagster import DagsterEventType
 
@@ -113,11 +146,7 @@ def materialize_range(
             instance=instance,
             raise_on_error=False,
             run_config=QUIET_RUN_CONFIG,
-            tags={
-                **range_tags(account, start, end),
-                "touchline/account": account,
-                "touchline/trigger": trigger,
-            },
+            tags=run_tags(account, start, end, trigger),
         )
     return RangeRun(
         account,
@@ -126,7 +155,7 @@ def materialize_range(
         result.success,
         result.run_id,
         time.monotonic() - started,
-        _step_seconds(instance, result.run_id),
+        run_step_seconds(instance, result.run_id),
     )
 
 

@@ -129,3 +129,15 @@ def warehouse_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "mariadb":
         return request.getfixturevalue("mariadb_url")
     return f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
+
+
+@pytest.fixture
+def pipeline(settings: Settings):
+    """The prepared pipeline in this test's data directory: dbt's environment for its
+    warehouse, the manifest (parsed once, by ``touchline prepare``, and reused while
+    the project is unchanged) and a Dagster instance of its own, as
+    ``touchline materialize`` gets them (``orchestration.local_runs.local_instance``)."""
+    from orchestration.local_runs import local_instance
+
+    with local_instance(settings) as instance:
+        yield instance

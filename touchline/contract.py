@@ -79,7 +79,8 @@ SHORT = 512
 _ZERO = timedelta(0)
 
 
-def _aware(value: datetime | None) -> datetime | None:
+def utc_time(value: datetime | None) -> datetime | None:
+    """``value`` in UTC (a naive time is taken as UTC), within the years the contract allows."""
     if value is None:
         return None
     if not MIN_YEAR <= value.year <= MAX_YEAR:
@@ -188,7 +189,7 @@ class _HitFields(BaseModel):
     @field_validator("client_ts", "sent_at")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
-        return _aware(value)
+        return utc_time(value)
 
     @field_validator("revenue")
     @classmethod
@@ -286,7 +287,7 @@ class FallbackHit(BaseModel):
     @field_validator("client_ts", "sent_at")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
-        return _aware(value)
+        return utc_time(value)
 
 
 class LandedHit(BaseModel):
@@ -385,7 +386,7 @@ def land(
     _, record = land_record(
         incoming,
         account=account,
-        received_at=_aware(received_at),  # type: ignore[arg-type]
+        received_at=utc_time(received_at),  # type: ignore[arg-type]
         ip=ip,
         user_agent=user_agent,
         is_bot=is_bot,

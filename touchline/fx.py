@@ -16,16 +16,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from touchline.tables import FX_RATES
 from touchline.warehouse import Warehouse
-
-TABLE = "fx_rates"
-_DDL = {
-    "duckdb": f"CREATE TABLE IF NOT EXISTS {TABLE} (date_day DATE, currency_code VARCHAR, "
-    "rate DECIMAL(20,10))",
-    "mysql": f"CREATE TABLE IF NOT EXISTS {TABLE} (date_day DATE NOT NULL, "
-    "currency_code CHAR(3) NOT NULL, rate DECIMAL(20,10) NOT NULL, "
-    "PRIMARY KEY (date_day, currency_code)) ENGINE=InnoDB",
-}
 
 
 class FxError(ValueError):
@@ -76,24 +68,25 @@ def read_rates(path: Path) -> list[Rate]:
 def load_rates(warehouse: Warehouse, rates: list[Rate]) -> int:
     """Upsert: a (day, currency) already present takes the file's rate."""
     values = [(r.date_day, r.currency_code, r.rate) for r in rates]
+    table, columns = FX_RATES.name, ", ".join(FX_RATES.column_names)
     with warehouse.connect() as conn:
         if warehouse.dialect == "duckdb":
-            conn.execute(_DDL["duckdb"])
+            conn.execute(FX_RATES.ddl("duckdb"))
             conn.execute("BEGIN TRANSACTION")
-            conn.execute("CREATE TEMP TABLE new_rates (d DATE, c VARCHAR, r DECIMAL(20,10))")
+            conn.execute(f"CREATE TEMP TABLE new_rates AS SELECT * FROM {table} WHERE false")
             conn.executemany("INSERT INTO new_rates VALUES (?, ?, ?)", values)
             conn.execute(
-                f"DELETE FROM {TABLE} WHERE (date_day, currency_code) IN "
-                "(SELECT d, c FROM new_rates)"
+                f"DELETE FROM {table} WHERE (date_day, currency_code) IN "
+                "(SELECT date_day, currency_code FROM new_rates)"
             )
-            conn.execute(f"INSERT INTO {TABLE} SELECT d, c, r FROM new_rates")
+            conn.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM new_rates")
             conn.execute("COMMIT")
         else:
             with conn.cursor() as cur:
-                cur.execute(_DDL["mysql"])
+                cur.execute(FX_RATES.ddl("mysql"))
                 for i in range(0, len(values), 10_000):
                     cur.executemany(
-                        f"INSERT INTO {TABLE} (date_day, currency_code, rate) VALUES (%s, %s, %s) "
+                        f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s) "
                         "ON DUPLICATE KEY UPDATE rate = VALUES(rate)",
                         values[i : i + 10_000],
                     )
@@ -102,10 +95,4 @@ def load_rates(warehouse: Warehouse, rates: list[Rate]) -> int:
 
 
 def ensure_table(warehouse: Warehouse) -> None:
-    with warehouse.connect() as conn:
-        if warehouse.dialect == "duckdb":
-            conn.execute(_DDL["duckdb"])
-        else:
-            with conn.cursor() as cur:
-                cur.execute(_DDL["mysql"])
-            conn.commit()
+    warehouse.create_tables(FX_RATES)

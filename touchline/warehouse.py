@@ -12,15 +12,13 @@ import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
-from touchline.contract import RAW_HIT_COLUMNS
+from touchline.tables import RAW_HITS, Table
 
 Dialect = Literal["duckdb", "mysql", "mariadb"]
 
-RAW_HITS_TABLE = "raw_hits"
 DBT_PROJECT_NAME = "touchline"
 
 
@@ -121,89 +119,19 @@ def dbt_env(target: WarehouseTarget) -> dict[str, str]:
     return env
 
 
-# Column types by dialect; DuckDB keeps naive timestamps in UTC.
-_TYPES: dict[str, tuple[str, str]] = {
-    # column: (duckdb, mysql)
-    "contract_version": ("INTEGER", "INT"),
-    "hit_id": ("VARCHAR", "VARCHAR(64)"),
-    "type": ("VARCHAR", "VARCHAR(32)"),
-    "account": ("VARCHAR", "VARCHAR(64)"),
-    "event_at": ("TIMESTAMP", "DATETIME(6)"),
-    "received_at": ("TIMESTAMP", "DATETIME(6)"),
-    "sent_at": ("TIMESTAMP", "DATETIME(6)"),
-    "client_ts": ("TIMESTAMP", "DATETIME(6)"),
-    "visitor_id": ("VARCHAR", "VARCHAR(128)"),
-    "session_id": ("VARCHAR", "VARCHAR(128)"),
-    "user_id": ("VARCHAR", "VARCHAR(256)"),
-    "url": ("VARCHAR", "TEXT"),
-    "referrer": ("VARCHAR", "TEXT"),
-    "title": ("VARCHAR", "TEXT"),
-    "ip": ("VARCHAR", "VARCHAR(64)"),
-    "user_agent": ("VARCHAR", "TEXT"),
-    "is_bot": ("BOOLEAN", "BOOLEAN"),
-    "dnt": ("BOOLEAN", "BOOLEAN"),
-    "cookie_mode": ("VARCHAR", "VARCHAR(16)"),
-    "schema_level": ("VARCHAR", "VARCHAR(16)"),
-    "properties": ("VARCHAR", "TEXT"),
-    "loaded_at": ("TIMESTAMP", "DATETIME(6)"),
-    "event_date": ("DATE", "DATE"),
-}
-_DEFAULT_TYPE = ("VARCHAR", "VARCHAR(512)")  # utm_* and click ids
-
-RAW_COLUMNS: tuple[str, ...] = RAW_HIT_COLUMNS + ("event_date",)
-
-
-def raw_hits_ddl(dialect: Dialect) -> list[str]:
-    index = 0 if dialect == "duckdb" else 1
-    cols = ",\n  ".join(f"{c} {_TYPES.get(c, _DEFAULT_TYPE)[index]}" for c in RAW_COLUMNS)
-    if dialect == "duckdb":
-        return [f"CREATE TABLE IF NOT EXISTS {RAW_HITS_TABLE} (\n  {cols}\n)"]
-    return [
-        f"CREATE TABLE IF NOT EXISTS {RAW_HITS_TABLE} (\n  {cols},\n"
-        # One index, for the loader's deletes and the models' partition
-        # filters. Without hit_id in it, InnoDB appends a load's rows to the
-        # index in order: a load takes 10 % less time and a reload half.
-        f"  KEY {RAW_HITS_DAY_INDEX} (account, event_date)\n"
-        ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
-    ]
-
-
-RAW_HITS_DAY_INDEX = "ix_raw_hits_day"
-# Indexes of raw_hits that earlier versions made, dropped when found.
-_OLD_RAW_HITS_INDEXES = ("ix_raw_hits_partition",)
-
-
-def raw_hits_index_changes(indexes: set[str]) -> list[str]:
-    """MySQL statements that bring raw_hits' indexes (by name) to this version's."""
-    changes = [f"DROP INDEX {name}" for name in _OLD_RAW_HITS_INDEXES if name in indexes]
-    if RAW_HITS_DAY_INDEX not in indexes:
-        changes.append(f"ADD INDEX {RAW_HITS_DAY_INDEX} (account, event_date)")
-    return [f"ALTER TABLE {RAW_HITS_TABLE} {', '.join(changes)}"] if changes else []
-
-
-def ensure_raw_hits_mysql(cur: Any) -> None:
-    """raw_hits as this version has it, on a MySQL/MariaDB cursor (DDL: it commits)."""
-    for ddl in raw_hits_ddl("mysql"):
-        cur.execute(ddl)
+def create_table_mysql(cur: Any, table: Table) -> None:
+    """``table`` as this version has it, on a MySQL/MariaDB cursor (DDL: it commits).
+    A table whose indexes changed across versions gets them brought up to date."""
+    cur.execute(table.ddl("mysql"))
+    if not table.dropped_indexes:
+        return
     cur.execute(
         "SELECT DISTINCT index_name FROM information_schema.statistics "
         "WHERE table_schema = DATABASE() AND table_name = %s",
-        (RAW_HITS_TABLE,),
+        (table.name,),
     )
-    for change in raw_hits_index_changes({row[0] for row in cur.fetchall()}):
+    for change in table.index_changes({row[0] for row in cur.fetchall()}):
         cur.execute(change)
-
-
-def tsv_field(value: Any) -> str:
-    """One value in the text format LOAD DATA reads (tab-separated, \\N for NULL)."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
-    text = str(value)
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 class Warehouse:
@@ -338,12 +266,17 @@ class Warehouse:
                 return False
             raise
 
-    def ensure_raw_tables(self) -> None:
+    def create_tables(self, *tables: Table) -> None:
+        """Create ``tables`` (from :mod:`touchline.tables`) where missing."""
         with self.connect() as conn:
             if self.dialect == "duckdb":
-                for ddl in raw_hits_ddl(self.dialect):
-                    conn.execute(ddl)
+                for table in tables:
+                    conn.execute(table.ddl("duckdb"))
             else:
                 with conn.cursor() as cur:
-                    ensure_raw_hits_mysql(cur)
+                    for table in tables:
+                        create_table_mysql(cur, table)
                 conn.commit()
+
+    def ensure_raw_tables(self) -> None:
+        self.create_tables(RAW_HITS)

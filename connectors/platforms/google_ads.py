@@ -262,3 +262,7 @@ def _loopback_service(client: Any, endpoint: str) -> Any:
     return GoogleAdsServiceClient(
         transport=transport_class(channel=channel, client_info=_CLIENT_INFO)
     )
+
+
+# What connectors.platforms registers under "google_ads".
+CONNECTOR = GoogleAdsConnector

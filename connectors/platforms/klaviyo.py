@@ -153,3 +153,7 @@ class KlaviyoConnector(Connector):
                 conversions_value=t["value"],
                 currency_code=currency,
             )
+
+
+# What connectors.platforms registers under "klaviyo".
+CONNECTOR = KlaviyoConnector

@@ -197,3 +197,7 @@ class MetaConnector(Connector):
                 conversions_value=money(_action(row.get("action_values"))),
                 currency_code=row["account_currency"],
             )
+
+
+# What connectors.platforms registers under "meta".
+CONNECTOR = MetaConnector

@@ -152,3 +152,7 @@ class MicrosoftAdsConnector(Connector):
                 conversions_value=money(row.get("Revenue")),
                 currency_code=row["CurrencyCode"],
             )
+
+
+# What connectors.platforms registers under "microsoft_ads".
+CONNECTOR = MicrosoftAdsConnector

@@ -90,3 +90,7 @@ class PinterestConnector(Connector):
                     conversions_value=micros(row.get("TOTAL_CHECKOUT_VALUE_IN_MICRO_DOLLAR")),
                     currency_code=currency,
                 )
+
+
+# What connectors.platforms registers under "pinterest".
+CONNECTOR = PinterestConnector

@@ -149,3 +149,7 @@ class TikTokConnector(Connector):
                 conversions_value=money(m.get("total_complete_payment_rate")),
                 currency_code=currency,
             )
+
+
+# What connectors.platforms registers under "tiktok".
+CONNECTOR = TikTokConnector

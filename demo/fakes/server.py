@@ -8,6 +8,7 @@ platforms and their OAuth token endpoints, one gRPC server for Google Ads.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 from datetime import date
@@ -17,27 +18,27 @@ from typing import Any
 from flask import Flask
 from werkzeug.serving import make_server
 
-from demo.fakes import klaviyo, meta, microsoft_ads, pinterest, tiktok
 from demo.fakes.common import token_blueprint
 from demo.fakes.google_ads import FakeGoogleAds
 from demo.fakes.state import FakeState
+from touchline.platforms import PLATFORMS
 
-HTTP_PLATFORMS = ("microsoft_ads", "meta", "klaviyo", "tiktok", "pinterest")
-BASE_PATHS = {
-    "microsoft_ads": "/microsoft_ads",
-    "meta": "/meta",
-    "klaviyo": "/klaviyo",
-    "tiktok": "/tiktok/open_api/v1.3",
-    "pinterest": "/pinterest",
+# Google Ads is faked over gRPC (FakeGoogleAds); every other platform's fake is
+# the Flask blueprint ``bp`` of ``demo.fakes.<platform>``, its connector's base
+# URL at the module's BASE_PATH (default ``/<platform>``).
+GRPC_PLATFORMS = ("google_ads",)
+HTTP_FAKES = {
+    p: importlib.import_module(f"demo.fakes.{p}") for p in PLATFORMS if p not in GRPC_PLATFORMS
 }
+BASE_PATHS = {p: getattr(module, "BASE_PATH", f"/{p}") for p, module in HTTP_FAKES.items()}
 
 
 def create_fake_app(state: FakeState) -> Flask:
     app = Flask("touchline_fake_platforms")
     app.config["FAKE_STATE"] = state
-    for module in (meta, klaviyo, tiktok, pinterest, microsoft_ads):
+    for module in HTTP_FAKES.values():
         app.register_blueprint(module.bp)
-    for platform in (*HTTP_PLATFORMS, "google_ads"):
+    for platform in PLATFORMS:
         app.register_blueprint(token_blueprint(platform))
     return app
 

@@ -11,6 +11,7 @@ from flask import Blueprint, jsonify, redirect, request
 from demo.fakes.common import parse_day, state
 
 PLATFORM = "tiktok"
+BASE_PATH = "/tiktok/open_api/v1.3"  # the connector's base URL (demo.fakes.server)
 bp = Blueprint("fake_tiktok", __name__)
 
 

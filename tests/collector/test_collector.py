@@ -13,7 +13,7 @@ import pytest
 import requests
 from sqlalchemy import delete
 
-from collector.accounts import AccountSettings
+from collector.account_cache import AccountSettings
 from collector.app import MAX_BODY_BYTES, create_app
 from touchline.control.db import session_scope
 from touchline.control.models import Account

@@ -1,6 +1,6 @@
 from datetime import date
 
-from orchestration.ad_platforms.restatement import (
+from orchestration.defs.ad_platforms.restatement import (
     connection_window,
     restatement_days,
     restatement_range,

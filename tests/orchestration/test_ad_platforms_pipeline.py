@@ -14,16 +14,15 @@ from connectors.platforms import CONNECTORS
 from connectors.runner import pull_account
 from demo.fakes.server import FakePlatforms
 from demo.spend import campaign_spend, format_campaign_spend
-from orchestration.dbt.args import partition_env
-from orchestration.dbt_runner import dbt_env, run_dbt, warehouse_target
-from orchestration.partitions import DayRange
 from tests.support.landed import replace_day
 from touchline import fx
 from touchline.control import connections as store
 from touchline.control import registry
 from touchline.control.db import session_scope
+from touchline.dbt.invocation import DbtInvocation
+from touchline.dbt.runner import run_dbt, warehouse_target
 from touchline.settings import load_settings
-from touchline.warehouse import Warehouse
+from touchline.warehouse import Warehouse, dbt_env
 
 DAY = date(2026, 11, 2)
 DATE_2 = date(2026, 11, 3)
@@ -109,8 +108,8 @@ def test_dagster_pulls_replaces_and_isolates_failing_accounts(
     for key, value in dbt_env(warehouse_target(settings)).items():
         monkeypatch.setenv(key, value)
     from orchestration.definitions import defs
+    from orchestration.defs.partitions import account_day_key
     from orchestration.local_runs import build_views
-    from orchestration.partitions import account_day_key
 
     with FakePlatforms() as fakes, instance_for_test() as instance:
         acme_secrets = connect_all(settings, fakes, "acme", {"google_ads": "expired_token"})
@@ -231,8 +230,7 @@ def test_dbt_reconciles_spend_and_matches_paid_sessions(warehouse_settings, tmp_
             "+fct_campaign_daily",
             "+int_paid_sessions__matched",
         ],
-        target,
-        partition=partition_env(DayRange(DAY, DAY, ("acme",))),
+        DbtInvocation.for_range(target, ("acme",), DAY, DAY),
     )
     assert_reconciles(fakes, warehouse, "acme")
     assert warehouse.query("SELECT count(*) AS n FROM raw_meta__campaign_daily")[0]["n"] == 4
@@ -295,9 +293,9 @@ def test_a_range_run_pulls_each_account_day_once_with_per_day_metadata(settings)
     window), as the partition-range tags request it."""
     from dagster import materialize
 
-    from orchestration.ad_platforms.assets import build_ad_platform_asset
-    from orchestration.partitions import account_day_key
-    from orchestration.resources import TouchlineResource
+    from orchestration.defs.ad_platforms.assets import build_ad_platform_asset
+    from orchestration.defs.partitions import account_day_key
+    from orchestration.defs.resources import TouchlineResource
 
     days = [date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)]
     asset = build_ad_platform_asset("pinterest")

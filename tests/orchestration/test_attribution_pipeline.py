@@ -15,9 +15,7 @@ from typing import Any
 import pytest
 from dagster import DagsterInstance
 
-from orchestration.dagster_home import ensure_dagster_home
-from orchestration.dbt_runner import apply_dbt_env, warehouse_target
-from orchestration.local_runs import materialize_range
+from orchestration.local_runs import materialize_range, prepare_local
 from tests.support.processes import run_touchline
 from touchline.attribution import Path as AttributionPath
 from touchline.attribution import attribute
@@ -96,9 +94,7 @@ def setup_account(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Warehouse:
     with session_scope(settings.resolved_control_db_url) as session:
         registry.create_account(session, ACCOUNT, "Shop", "UTC", "EUR", [])
     LandingWriter(settings.resolved_landing_root, instance="t").write(landed_hits())
-    target = warehouse_target(settings)
-    apply_dbt_env(target)
-    ensure_dagster_home(settings, target.dialect)
+    prepare_local(settings)
     return Warehouse(settings.resolved_warehouse_url)
 
 

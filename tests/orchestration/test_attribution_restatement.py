@@ -1,4 +1,4 @@
-"""Which months a run re-attributes (orchestration.attribution.plan)."""
+"""Which months a run re-attributes (orchestration.defs.attribution.plan)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from orchestration.attribution.plan import month_end, restatement
+from orchestration.defs.attribution.plan import month_end, restatement
 
 
 def test_a_nightly_run_restates_its_month_only() -> None:

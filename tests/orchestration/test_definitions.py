@@ -23,10 +23,13 @@ from dagster import (
 from dagster._core.definitions.backfill_policy import BackfillPolicyType
 
 from connectors.platforms import CONNECTORS
-from orchestration.accounts.sensors import new_account_partitions
-from orchestration.dbt.args import group_for, partition_env
 from orchestration.definitions import defs
-from orchestration.partitions import (
+from orchestration.defs.accounts.sensors import new_account_partitions
+from orchestration.defs.dbt.assets import partition_env
+from orchestration.defs.dbt.translator import group_for
+from orchestration.defs.hits.late_days import days_needing_load
+from orchestration.defs.hits.schedules import nightly_range, nightly_run_request
+from orchestration.defs.partitions import (
     RANGE_END_TAG,
     RANGE_START_TAG,
     DayRange,
@@ -35,13 +38,8 @@ from orchestration.partitions import (
     day_ranges,
     split_key,
 )
-from orchestration.schedules.late_hits import (
-    days_needing_load,
-    local_days_of_utc_hour,
-    nightly_range,
-)
-from orchestration.schedules.nightly import nightly_run_request
 from tests.support.processes import REPO, free_port
+from touchline.landing.layout import local_days_of_utc_hour
 
 RAW = AssetKey("raw_hits")
 STG = AssetKey("stg_hits__pageviews")
@@ -295,9 +293,9 @@ def _drain(process: subprocess.Popen) -> str:
 def test_ad_platform_assets_match_the_connectors_and_their_tables() -> None:
     """The definitions name the platforms without importing their client
     libraries; they must still be exactly the connectors, on their tables."""
-    from connectors.load import raw_table
     from connectors.platforms import CONNECTORS
-    from orchestration.ad_platforms import assets
+    from orchestration.defs.ad_platforms import assets
+    from touchline.tables import raw_table
 
     assert set(assets.PLATFORMS) == set(CONNECTORS)
     assert all(assets.raw_table(p) == raw_table(p) for p in CONNECTORS)

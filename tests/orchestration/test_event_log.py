@@ -14,8 +14,8 @@ from dagster import (
 )
 from dagster._core.storage.event_log import SqliteEventLogStorage
 
-from orchestration.dagster_home import ensure_dagster_home
-from orchestration.event_log import OPEN_SHARDS, TouchlineSqliteEventLogStorage
+from orchestration.lib.dagster_home import ensure_dagster_home
+from orchestration.lib.event_log import OPEN_SHARDS, TouchlineSqliteEventLogStorage
 from touchline.settings import Settings
 
 

@@ -7,10 +7,6 @@ import uuid
 from datetime import date, datetime, timezone
 from typing import Any
 
-from dagster import DagsterInstance
-
-from orchestration.dagster_home import ensure_dagster_home
-from orchestration.dbt_runner import apply_dbt_env, known_target
 from orchestration.local_runs import materialize_range
 from touchline.contract import LandedHit
 from touchline.control import registry
@@ -33,7 +29,7 @@ def hit(visitor: str, utc: str, **fields: Any) -> LandedHit:
     )
 
 
-def test_new_york_sessions_and_report_days_are_local(settings) -> None:
+def test_new_york_sessions_and_report_days_are_local(settings, pipeline) -> None:
     with session_scope(settings.resolved_control_db_url) as session:
         registry.create_account(session, "nyc", "NYC", "America/New_York", "USD", [])
     LandingWriter(settings.resolved_landing_root, instance="t").write(
@@ -57,10 +53,7 @@ def test_new_york_sessions_and_report_days_are_local(settings) -> None:
             hit("early", "2026-11-22T05:30:00"),
         ]
     )
-    apply_dbt_env(known_target(settings))
-    ensure_dagster_home(settings, "duckdb")
-    with DagsterInstance.get() as instance:
-        run = materialize_range("nyc", date(2026, 11, 20), date(2026, 11, 22), instance)
+    run = materialize_range("nyc", date(2026, 11, 20), date(2026, 11, 22), pipeline)
     assert run.success
 
     warehouse = Warehouse(settings.resolved_warehouse_url)

@@ -9,12 +9,10 @@ import uuid
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from dagster import AssetKey, DagsterInstance, build_schedule_context
+from dagster import AssetKey, build_schedule_context
 
-from orchestration.dagster_home import ensure_dagster_home
-from orchestration.dbt_runner import apply_dbt_env, known_target
+from orchestration.defs.partitions import RANGE_END_TAG, RANGE_START_TAG
 from orchestration.local_runs import QUIET_RUN_CONFIG, materialize_range
-from orchestration.partitions import RANGE_END_TAG, RANGE_START_TAG
 from touchline.contract import LandedHit
 from touchline.control import registry
 from touchline.control.db import session_scope
@@ -56,65 +54,65 @@ def sessions_on(warehouse: Warehouse, day: date) -> int:
     return int(rows[0]["n"])
 
 
-def test_late_hits_are_loaded_by_the_next_nightly_and_too_late_ones_reported(settings) -> None:
+def test_late_hits_are_loaded_by_the_next_nightly_and_too_late_ones_reported(
+    settings, pipeline
+) -> None:
     with session_scope(settings.resolved_control_db_url) as session:
         registry.create_account(session, "acme", "Acme", "UTC", "EUR", ["shop.example.com"])
-    apply_dbt_env(known_target(settings))
-    ensure_dagster_home(settings, "duckdb")
     warehouse = Warehouse(settings.resolved_warehouse_url)
 
-    with DagsterInstance.get() as instance:
-        land_visits(settings, LATE_DAY, 4, "early")
-        land_visits(settings, YESTERDAY, 2, "y")
-        first = materialize_range("acme", LATE_DAY, YESTERDAY, instance)
-        assert first.success
-        assert sessions_on(warehouse, LATE_DAY) == 4
+    instance = pipeline
+    land_visits(settings, LATE_DAY, 4, "early")
+    land_visits(settings, YESTERDAY, 2, "y")
+    first = materialize_range("acme", LATE_DAY, YESTERDAY, instance)
+    assert first.success
+    assert sessions_on(warehouse, LATE_DAY) == 4
 
-        time.sleep(1.1)  # file times must be later than the load, whatever their resolution
-        land_visits(settings, LATE_DAY, 3, "late")
-        land_visits(settings, TOO_OLD, 5, "old")
+    time.sleep(1.1)  # file times must be later than the load, whatever their resolution
+    land_visits(settings, LATE_DAY, 3, "late")
+    land_visits(settings, TOO_OLD, 5, "old")
 
-        schedule = _defs().resolve_schedule_def("nightly_accounts")
-        context = build_schedule_context(
-            instance=instance,
-            scheduled_execution_time=SCHEDULED,
-            repository_def=_defs().get_repository_def(),
-        )
-        instance.add_dynamic_partitions("account", ["acme"])
-        requests = list(schedule.evaluate_tick(context).run_requests or [])
-        assert len(requests) == 1
-        request = requests[0]
-        assert request.tags[RANGE_START_TAG] == f"acme|{LATE_DAY}"
-        assert request.tags[RANGE_END_TAG] == f"acme|{YESTERDAY}"
-        assert request.tags["touchline/late_days_outside_window"] == TOO_OLD.isoformat()
+    schedule = _defs().resolve_schedule_def("nightly_accounts")
+    context = build_schedule_context(
+        instance=instance,
+        scheduled_execution_time=SCHEDULED,
+        repository_def=_defs().get_repository_def(),
+    )
+    instance.add_dynamic_partitions("account", ["acme"])
+    requests = list(schedule.evaluate_tick(context).run_requests or [])
+    assert len(requests) == 1
+    request = requests[0]
+    assert request.tags[RANGE_START_TAG] == f"acme|{LATE_DAY}"
+    assert request.tags[RANGE_END_TAG] == f"acme|{YESTERDAY}"
+    assert request.tags["touchline/late_days_outside_window"] == TOO_OLD.isoformat()
 
-        job = _defs().resolve_job_def(request.job_name or "account_day")
-        result = job.execute_in_process(
-            instance=instance, tags=request.tags, run_config=QUIET_RUN_CONFIG
-        )
-        assert result.success
-        # the late hits are in the report now, the day after too, and only once
-        assert sessions_on(warehouse, LATE_DAY) == 7
-        assert sessions_on(warehouse, YESTERDAY) == 2
-        # the too-old day is not loaded, and the run says so where an engineer looks
-        assert sessions_on(warehouse, TOO_OLD) == 0
-        records = instance.fetch_materializations(AssetKey("raw_hits"), limit=50).records
-        run_records = [r for r in records if r.run_id == result.run_id]
-        assert run_records
-        assert all(
-            r.asset_materialization.metadata["late_days_not_loaded"].value == TOO_OLD.isoformat()
-            for r in run_records
-        )
-        logs = [
-            e.user_message
-            for e in instance.all_logs(result.run_id)
-            if "outside the late-data window" in (e.user_message or "")
-        ]
-        assert logs and "touchline materialize" in logs[0]
+    job = _defs().resolve_job_def(request.job_name or "account_day")
+    result = job.execute_in_process(
+        instance=instance, tags=request.tags, run_config=QUIET_RUN_CONFIG
+    )
+    assert result.success
+    # the late hits are in the report now, the day after too, and only once
+    assert sessions_on(warehouse, LATE_DAY) == 7
+    assert sessions_on(warehouse, YESTERDAY) == 2
+    # the too-old day is not loaded, and the run says so where an engineer looks
+    assert sessions_on(warehouse, TOO_OLD) == 0
+    records = instance.fetch_materializations(AssetKey("raw_hits"), limit=50).records
+    run_records = [r for r in records if r.run_id == result.run_id]
+    assert run_records
+    assert all(
+        r.asset_materialization.metadata["late_days_not_loaded"].value == TOO_OLD.isoformat()
+        for r in run_records
+    )
+    logs = [
+        e.user_message
+        for e in instance.all_logs(result.run_id)
+        if "outside the late-data window" in (e.user_message or "")
+    ]
+    assert logs and "touchline materialize" in logs[0]
 
-        # a second tick the same night starts nothing new
-        again = schedule.evaluate_tick(context).run_requests or []
-        assert [r.run_key for r in again] == [request.run_key]
+    # a second tick the same night starts nothing new
+    again = schedule.evaluate_tick(context).run_requests or []
+    assert [r.run_key for r in again] == [request.run_key]
     assert os.path.exists(settings.resolved_landing_root)
 
 
@@ -127,7 +125,7 @@ def _defs():
 def test_landing_sensor_starts_a_run_for_todays_new_hits_once(settings) -> None:
     from dagster import build_sensor_context, instance_for_test
 
-    from orchestration.hits.sensors import build_landing_sensor
+    from orchestration.defs.hits.sensors import build_landing_sensor
 
     with session_scope(settings.resolved_control_db_url) as session:
         registry.create_account(session, "acme", "Acme", "Asia/Tokyo", "JPY", [])

@@ -9,8 +9,6 @@ from datetime import date, datetime, timezone
 
 from dagster import DagsterEventType, DagsterInstance
 
-from orchestration.dagster_home import ensure_dagster_home
-from orchestration.dbt_runner import apply_dbt_env, known_target
 from orchestration.local_runs import materialize_range
 from touchline.contract import LandedHit
 from touchline.control import registry
@@ -48,7 +46,7 @@ def failure_messages(instance: DagsterInstance, run_id: str) -> str:
     )
 
 
-def test_bad_data_fails_only_its_own_account_and_names_the_test(settings) -> None:
+def test_bad_data_fails_only_its_own_account_and_names_the_test(settings, pipeline) -> None:
     with session_scope(settings.resolved_control_db_url) as session:
         for name in ("good", "bad"):
             registry.create_account(session, name, name.title(), "UTC", "EUR", [])
@@ -60,13 +58,10 @@ def test_bad_data_fails_only_its_own_account_and_names_the_test(settings) -> Non
             pageview("bad", None, 5),  # no visitor: int_sessions.visitor_id is null
         ]
     )
-    apply_dbt_env(known_target(settings))
-    ensure_dagster_home(settings, "duckdb")
-    with DagsterInstance.get() as instance:
-        good_first = materialize_range("good", DAY, DAY, instance)
-        bad = materialize_range("bad", DAY, DAY, instance)
-        good_again = materialize_range("good", DAY, DAY, instance)
-        failures = failure_messages(instance, bad.run_id)
+    good_first = materialize_range("good", DAY, DAY, pipeline)
+    bad = materialize_range("bad", DAY, DAY, pipeline)
+    good_again = materialize_range("good", DAY, DAY, pipeline)
+    failures = failure_messages(pipeline, bad.run_id)
 
     assert good_first.success and good_again.success
     assert not bad.success

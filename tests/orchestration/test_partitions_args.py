@@ -1,7 +1,7 @@
 from datetime import date
 
-from orchestration.ad_platforms.partitions_args import selected_accounts_and_days
-from orchestration.partitions import account_day_key
+from orchestration.defs.ad_platforms.account_days import selected_accounts_and_days
+from orchestration.defs.partitions import account_day_key
 
 
 def test_accounts_and_days_of_a_range_run() -> None:

@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from demo.simulator import simulate
 from demo.walkthrough import Service, send_hits
-from orchestration.partitions import account_day_key
+from orchestration.defs.partitions import account_day_key
 from tests.support.processes import free_port, run_touchline
 from touchline.warehouse import Warehouse
 

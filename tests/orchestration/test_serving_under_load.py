@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from demo.simulator import Simulation, simulate
 from demo.walkthrough import Service, send_hits
-from orchestration.local_runs import _step_seconds
+from orchestration.local_runs import run_step_seconds
 from tests.support.processes import free_port, run_touchline
 from touchline.control import registry
 from touchline.control.db import session_scope
@@ -150,7 +150,7 @@ def materialize(env: dict[str, str], first: date, last: date) -> tuple[str, floa
     with DagsterInstance.from_config(env["TOUCHLINE_DATA_DIR"] + "/dagster") as instance:
         [run] = instance.get_runs(RunsFilter(job_name="account_day"), limit=1)
         assert run.status == DagsterRunStatus.SUCCESS
-        steps = _step_seconds(instance, run.run_id)
+        steps = run_step_seconds(instance, run.run_id)
     assert "serving_marts" in steps, steps  # published in the same run
     # The run's dbt steps together: the time a reader blocked by the build would wait.
     return run.run_id, sum(v for k, v in steps.items() if "dbt" in k)

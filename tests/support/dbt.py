@@ -41,25 +41,32 @@ class DbtRunner:
         self.runs = 0
 
     def build(self, *args: str, account: str | None = None, day: date | None = None) -> None:
+        env = dict(self.env)
+        if account:
+            env["TOUCHLINE_PARTITION_ACCOUNTS"] = account
+        if day:
+            env["TOUCHLINE_PARTITION_START"] = env["TOUCHLINE_PARTITION_END"] = day.isoformat()
+        self._run("build", *args, env=env)
+
+    def run_operation(self, macro: str) -> None:
+        """``dbt run-operation macro`` (e.g. one of the on-run-start hooks)."""
+        self._run("run-operation", macro, env=self.env)
+
+    def _run(self, verb: str, *args: str, env: dict[str, str]) -> None:
         self.runs += 1
         command = [
             _dbt_executable(),
-            "build",
+            verb,
             "--project-dir", str(DBT_PROJECT),
             "--profiles-dir", str(DBT_PROJECT),
             "--target-path", str(self.work_dir / "target"),
             "--log-path", str(self.work_dir / "logs"),
             *args,
         ]  # fmt: skip
-        env = dict(self.env)
-        if account:
-            env["TOUCHLINE_PARTITION_ACCOUNTS"] = account
-        if day:
-            env["TOUCHLINE_PARTITION_START"] = env["TOUCHLINE_PARTITION_END"] = day.isoformat()
         result = subprocess.run(
             command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600
         )
         assert result.returncode == 0, (
-            f"dbt build #{self.runs} failed ({' '.join(command[1:])}):\n"
+            f"dbt {verb} #{self.runs} failed ({' '.join(command[1:])}):\n"
             + "\n".join((result.stdout + result.stderr).splitlines()[-60:])
         )

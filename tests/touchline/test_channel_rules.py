@@ -14,15 +14,15 @@ from typing import Any
 
 import pytest
 
-from orchestration.attribution.config import export_config, read_config
-from orchestration.attribution.tables import ensure_tables
-from orchestration.dbt_runner import DBT_PROJECT_DIR, QUIET_FLAGS, dbt_executable
+from orchestration.defs.attribution.config import export_config, read_config
+from orchestration.defs.attribution.tables import ensure_tables
 from tests.support.landed import replace_day
 from tests.support.processes import run_touchline
 from touchline.contract import LandedHit
 from touchline.control import channel_rules as rules
 from touchline.control import registry
 from touchline.control.db import migrate, session_scope
+from touchline.dbt.project import DBT_PROJECT_DIR, QUIET_FLAGS, dbt_executable
 from touchline.warehouse import Warehouse, dbt_env
 
 DAY = date(2026, 10, 12)

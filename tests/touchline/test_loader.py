@@ -21,7 +21,8 @@ from touchline.contract import IncomingHit, land_record, landed_line
 from touchline.landing import hour_folder
 from touchline.loader import load_hits
 from touchline.loader.window import LoadWindow
-from touchline.warehouse import RAW_COLUMNS, Warehouse
+from touchline.tables import RAW_HITS
+from touchline.warehouse import Warehouse
 
 UTC = timezone.utc
 D = date(2026, 11, 20)
@@ -281,7 +282,7 @@ def _expected(line: bytes) -> dict[str, Any]:
     naive UTC, the local (here UTC) day of event_at, properties as JSON text."""
     hit = json.loads(line)
     row: dict[str, Any] = {}
-    for column in RAW_COLUMNS:
+    for column in RAW_HITS.column_names:
         value = hit.get(column)
         if column in ("event_at", "received_at", "sent_at", "client_ts") and value:
             value = datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -46,7 +46,9 @@ def test_a_password_dbt_would_mask_inside_model_names_is_refused() -> None:
 
 
 def test_raw_hits_indexes_of_an_earlier_version_are_replaced_once() -> None:
-    from touchline.warehouse import raw_hits_index_changes
+    from touchline.tables import RAW_HITS
+
+    raw_hits_index_changes = RAW_HITS.index_changes
 
     assert raw_hits_index_changes({"ix_raw_hits_partition"}) == [
         "ALTER TABLE raw_hits DROP INDEX ix_raw_hits_partition, "

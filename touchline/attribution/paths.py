@@ -16,7 +16,6 @@ from pathlib import Path as FsPath
 
 SEPARATOR = ">"
 REQUIRED_COLUMNS = ("path", "total_conversions")
-OPTIONAL_COLUMNS = ("total_conversion_value", "total_null", "hours_before_end")
 
 
 class AttributionError(ValueError):

@@ -136,15 +136,6 @@ def get_account(session: Session, slug: str) -> AccountInfo:
     return AccountInfo.of(account)
 
 
-def account_for_tracking_token(session: Session, token: str) -> AccountInfo | None:
-    account = session.scalar(
-        select(Account)
-        .options(selectinload(Account.domains))
-        .where(Account.tracking_token == token)
-    )
-    return AccountInfo.of(account) if account else None
-
-
 def hash_api_key(plaintext: str) -> str:
     # The key is 256 random bits, so a fast hash is enough: nothing to brute-force.
     return hashlib.sha256(plaintext.encode()).hexdigest()
@@ -366,9 +357,6 @@ def revoke_api_key(session: Session, prefix: str, account_slug: str | None = Non
     key.revoked_at = utcnow()
     session.flush()
     return NewApiKey(plaintext="", prefix=key.prefix, account=key.account.slug, name=key.name)
-
-
-SALT_KEEP_DAYS = 2
 
 
 def cookieless_salt(session: Session, day: date) -> str:

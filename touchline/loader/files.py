@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
 import fsspec
 
-from touchline.landing import day_glob
+from touchline.landing.layout import day_files, filesystem, hour_of_path
 from touchline.loader.window import LoadWindow
-
-_HOUR_PATH = re.compile(r"/(\d{4})/(\d{2})/(\d{2})/(\d{2})/[^/]+\.ndjson$")
 
 
 @dataclass(frozen=True)
@@ -52,25 +49,14 @@ class Landed:
         return chunks
 
 
-def _hour(path: str) -> datetime | None:
-    match = _HOUR_PATH.search(path)
-    if match is None:
-        return None
-    try:
-        return datetime(*(int(g) for g in match.groups()))  # type: ignore[misc]
-    except ValueError:
-        return None
-
-
 def find_landed(root: str, account: str, window: LoadWindow) -> Landed:
     """The window's and the margin's files, one listing per UTC day folder."""
-    fs, _ = fsspec.core.url_to_fs(root)
+    fs = filesystem(root)
     inside, margin = set(window.hours), set(window.margin_hours)
     found = []
     for day in sorted({h.date() for h in inside | margin}):
-        listed = fs.glob(day_glob(root, account, day), detail=True)
-        for path, info in sorted(listed.items()):
-            hour = _hour(path)
+        for path, info in sorted(day_files(fs, root, account, day).items()):
+            hour = hour_of_path(path)
             if hour in inside or hour in margin:
                 found.append(LandedFile(path, hour, hour in inside, int(info.get("size") or 0)))
     return Landed(fs, tuple(found))

@@ -27,7 +27,8 @@ from typing import Any
 from touchline.loader import scan
 from touchline.loader.files import Landed
 from touchline.loader.window import LoadWindow
-from touchline.warehouse import RAW_COLUMNS, RAW_HITS_TABLE, Warehouse, ensure_raw_hits_mysql
+from touchline.tables import RAW_HITS
+from touchline.warehouse import Warehouse, create_table_mysql
 
 # Landed bytes per chunk: large enough that a chunk's fixed costs vanish,
 # small enough that the temporary files stay small and the server starts early.
@@ -35,7 +36,7 @@ CHUNK_BYTES = 64 * 1024 * 1024
 
 _TEXT_COLUMNS = [
     c
-    for c in RAW_COLUMNS
+    for c in RAW_HITS.column_names
     if c not in (*scan.TIMESTAMP_COLUMNS, *scan.BOOLEAN_COLUMNS)
     and c not in ("contract_version", "account", "loaded_at", "event_date")
 ]
@@ -44,9 +45,9 @@ _TEXT_COLUMNS = [
 # them. (Quoted CSV needs no escaping but costs the server a quarter more.)
 _FORMAT = "FORMAT csv, DELIMITER '\t', QUOTE '', ESCAPE '', HEADER false, NULLSTR '\\N'"
 _LOAD_DATA = (
-    f"LOAD DATA LOCAL INFILE %s INTO TABLE {RAW_HITS_TABLE} CHARACTER SET utf8mb4 "
+    f"LOAD DATA LOCAL INFILE %s INTO TABLE {RAW_HITS.name} CHARACTER SET utf8mb4 "
     "FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' "
-    f"LINES TERMINATED BY '\\n' ({', '.join(RAW_COLUMNS)})"
+    f"LINES TERMINATED BY '\\n' ({', '.join(RAW_HITS.column_names)})"
 )
 # Most rows hold no backslash, tab or newline: one test of the row's text
 # spares escaping each value (contains() is a memchr; a regex costs 4x more).
@@ -197,8 +198,9 @@ class _ServerSide:
         try:
             with warehouse.connect() as conn:
                 with conn.cursor() as cur:
-                    ensure_raw_hits_mysql(cur)  # before the transaction: DDL commits implicitly
-                    cur.execute(f"DELETE FROM {RAW_HITS_TABLE} WHERE {where}", days)
+                    # before the transaction: DDL commits implicitly
+                    create_table_mysql(cur, RAW_HITS)
+                    cur.execute(f"DELETE FROM {RAW_HITS.name} WHERE {where}", days)
                     while isinstance(chunk := self._next(), tuple):
                         day, path = chunk
                         cur.execute(_LOAD_DATA, (path,))

@@ -1,10 +1,14 @@
 {#- on-run-start: the ad platforms' raw tables and fx_rates exist before any
     model reads them, so the staging views build on a fresh warehouse and a
-    platform nobody connected yet reads as empty. The same DDL as
-    connectors/load.py and touchline/fx.py (keep them in step). -#}
+    platform nobody connected yet reads as empty. The tables are declared in
+    touchline/tables.py; tests/touchline/test_tables.py holds these DDL macros
+    equal to it on both warehouses. -#}
 
+{#- The ad platforms: var('ad_platforms') in dbt_project.yml, which
+    tests/dbt_project/test_platform_list.py holds equal to
+    touchline.platforms.PLATFORMS. -#}
 {% macro ad_platforms() -%}
-    {{ return(['google_ads', 'microsoft_ads', 'meta', 'klaviyo', 'tiktok', 'pinterest']) }}
+    {{ return(var('ad_platforms')) }}
 {%- endmacro %}
 
 {% macro ensure_ad_platform_raw_tables() -%}
@@ -142,10 +146,9 @@ select * from renamed
     several platforms. -#}
 {% macro session_ad_platform() -%}
     case
-        when gclid is not null or wbraid is not null or gbraid is not null then 'google_ads'
-        when msclkid is not null then 'microsoft_ads'
-        when fbclid is not null then 'meta'
-        when ttclid is not null then 'tiktok'
+        {%- for platform, names in touchline.click_id_ad_platforms() %}
+        when {% for name in names %}{{ name }} is not null{{ " or " if not loop.last }}{% endfor %} then '{{ platform }}'
+        {%- endfor %}
         when lower(utm_source) in ('google', 'adwords', 'google_ads', 'youtube') then 'google_ads'
         when lower(utm_source) in ('bing', 'microsoft', 'msads', 'microsoft_ads') then 'microsoft_ads'
         when lower(utm_source) in ('facebook', 'fb', 'instagram', 'ig', 'meta') then 'meta'

@@ -47,8 +47,9 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- pre_hook of a restated model: delete the restated days first (the
-    partition's equivalent of delete_partition()). -#}
+{#- A restated model's partition delete: the restated days first. The folder
+    pre-hook delete_partition() (partitions.sql) calls it for the models with
+    meta.restated_by_month. -#}
 {% macro delete_restated(date_column=none) -%}
     {%- if is_incremental() -%}
         {%- set date_column = date_column or (model.config.get('meta') or {}).get('partition_date_column') -%}

@@ -9,31 +9,8 @@
     Keep models/docs.md in step.
 -#}
 
-{#- The auto-tagging click ids of Google Ads: they say google / cpc whatever
-    the utm parameters say (as GA4 does with auto-tagging). -#}
-{% macro google_click_ids() -%}
-    {{ return(['gclid', 'wbraid', 'gbraid', 'dclid']) }}
-{%- endmacro %}
-
-{#- Other networks' click ids, with the source they stand for; used only
-    when the landing page has no utm_source / utm_medium. fbclid is not one:
-    Meta adds it to organic links too, so it says nothing about payment. -#}
-{% macro network_click_ids() -%}
-    {{ return({'msclkid': 'bing', 'ttclid': 'tiktok', 'li_fat_id': 'linkedin'}) }}
-{%- endmacro %}
-
-{% macro _present(columns, prefix) -%}
-    ({% for column in columns %}{{ prefix }}{{ column }} is not null{{ " or " if not loop.last }}{% endfor %})
-{%- endmacro %}
-
-{#- The first click id present, by name (a field of the account rules). -#}
-{% macro session_click_id(prefix='') -%}
-    case
-        {%- for column in ['gclid', 'wbraid', 'gbraid', 'dclid', 'msclkid', 'fbclid', 'ttclid', 'li_fat_id'] %}
-        when {{ prefix }}{{ column }} is not null then '{{ column }}'
-        {%- endfor %}
-    end
-{%- endmacro %}
+{#- The click ids (google_click_ids, network_click_ids, session_click_id,
+    any_present) are in click_ids.sql. -#}
 
 {#- Expects, qualified by `prefix`: utm_source, utm_medium, utm_campaign (as
     staged: trimmed, NULL when empty), the click ids, external_referrer_host
@@ -41,7 +18,7 @@
     referrer_category / referrer_search_engine (its row in the seed). -#}
 {% macro session_source(prefix='') -%}
     case
-        when {{ touchline._present(touchline.google_click_ids(), prefix) }} then 'google'
+        when {{ touchline.any_present(touchline.google_click_ids(), prefix) }} then 'google'
         when {{ prefix }}utm_source is not null then lower({{ prefix }}utm_source)
         when {{ prefix }}utm_medium is not null then '(not set)'
         {%- for column, source in touchline.network_click_ids().items() %}
@@ -57,10 +34,10 @@
 
 {% macro session_medium(prefix='') -%}
     case
-        when {{ touchline._present(touchline.google_click_ids(), prefix) }} then 'cpc'
+        when {{ touchline.any_present(touchline.google_click_ids(), prefix) }} then 'cpc'
         when {{ prefix }}utm_medium is not null then lower({{ prefix }}utm_medium)
         when {{ prefix }}utm_source is not null then '(not set)'
-        when {{ touchline._present(touchline.network_click_ids().keys() | list, prefix) }} then 'cpc'
+        when {{ touchline.any_present(touchline.network_click_ids().keys() | list, prefix) }} then 'cpc'
         when {{ prefix }}utm_campaign is not null then '(not set)'
         when {{ prefix }}external_referrer_host is not null
             then case when {{ prefix }}referrer_category = 'search' then 'organic' else 'referral' end
@@ -73,7 +50,7 @@
         {{ prefix }}utm_campaign,
         case
             when {{ prefix }}utm_source is not null or {{ prefix }}utm_medium is not null
-                or {{ touchline._present(touchline.google_click_ids() + (touchline.network_click_ids().keys() | list), prefix) }}
+                or {{ touchline.any_present(touchline.google_click_ids() + (touchline.network_click_ids().keys() | list), prefix) }}
                 then '(not set)'
             when {{ prefix }}external_referrer_host is not null
                 then case when {{ prefix }}referrer_category = 'search' then '(organic)' else '(referral)' end

@@ -81,30 +81,49 @@
 {%- endmacro %}
 
 
-{#- pre_hook of every partitioned model:
-        meta={'partition_date_column': 'session_date'},
-        pre_hook="{{ delete_partition() }}"
+{#- The pre-hook of every partitioned model, set per folder in dbt_project.yml
+    (intermediate/, marts/):
+        +pre-hook: "{{ touchline.delete_partition() }}"
     delete+insert only deletes the keys present in the new rows, so a
     partition whose hits are gone (or fewer) would keep stale rows. This
     deletes the whole partition first, in the same transaction as the insert.
-    Without partition vars it deletes everything: an unpartitioned run of an
-    existing table is then an exact rebuild too. The day column comes from
-    the model's meta.partition_date_column (Dagster reads it too) unless given. -#}
+    Without TOUCHLINE_PARTITION_* it deletes everything: an unpartitioned run
+    of an existing table is then an exact rebuild too. The day column comes
+    from the model's meta.partition_date_column (Dagster reads it too) unless
+    given. A model with meta.restated_by_month replaces the days the run
+    restates instead (delete_restated(), attribution.sql). Nothing on the
+    first build, on a full refresh or for a model that is not incremental. -#}
 {% macro delete_partition(date_column=none, account_column='account') -%}
     {%- if is_incremental() -%}
-        {%- set date_column = date_column or (model.config.get('meta') or {}).get('partition_date_column') -%}
+        {%- set meta = model.config.get('meta') or {} -%}
+        {%- set date_column = date_column or meta.get('partition_date_column') -%}
         {%- if not date_column -%}
             {{ exceptions.raise_compiler_error("delete_partition: set meta.partition_date_column on " ~ this) }}
         {%- endif -%}
-        delete from {{ this }} where {{ touchline.partition_filter(date_column, account_column) }}
+        {%- if meta.get('restated_by_month') -%}
+            {{ touchline.delete_restated(date_column) }}
+        {%- else -%}
+            delete from {{ this }} where {{ touchline.partition_filter(date_column, account_column) }}
+        {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
 
 
-{#- post_hook of every partitioned model: an index on the partition columns,
-    so that the pre_hook's delete and the partition's tests do not scan the
-    table (MySQL/MariaDB). Idempotent; DuckDB needs none (zone maps). -#}
-{% macro ensure_partition_index(columns) -%}
+{#- The post-hook of every partitioned model, set per folder in
+    dbt_project.yml: an index on the partition columns, so that the
+    pre-hook's delete and the partition's tests do not scan the table
+    (MySQL/MariaDB). The columns: `columns` if given, else the model's
+    meta.partition_index, else its unique_key. Idempotent; nothing for a
+    model that is not incremental; DuckDB needs none (zone maps). -#}
+{% macro ensure_partition_index(columns=none) -%}
+    {%- if not execute or model.config.get('materialized') != 'incremental' -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set columns = columns or (model.config.get('meta') or {}).get('partition_index') or model.config.get('unique_key') -%}
+    {%- if not columns -%}
+        {{ exceptions.raise_compiler_error("ensure_partition_index: set unique_key or meta.partition_index on " ~ this) }}
+    {%- endif -%}
+    {%- set columns = [columns] if columns is string else columns -%}
     {{ return(adapter.dispatch('ensure_partition_index', 'touchline')(columns)) }}
 {%- endmacro %}
 

@@ -1,12 +1,8 @@
 {{
     config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
         unique_key=['account', 'period_start', 'path_key'],
-        meta={'partition_date_column': 'period_start'},
-        pre_hook=["{{ raise_group_concat_limit() }}", "{{ delete_restated() }}"],
-        post_hook="{{ ensure_partition_index(['account', 'period_start', 'path_key']) }}",
-        tags=['partitioned'],
+        meta={'partition_date_column': 'period_start', 'restated_by_month': true},
+        pre_hook="{{ raise_group_concat_limit() }}",
     )
 }}
 

@@ -1,12 +1,7 @@
 {{
     config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
         unique_key=['account', 'session_date', 'session_key'],
         meta={'partition_date_column': 'session_date'},
-        pre_hook="{{ delete_partition() }}",
-        post_hook="{{ ensure_partition_index(['account', 'session_date', 'session_key']) }}",
-        tags=['partitioned'],
     )
 }}
 

@@ -1,12 +1,8 @@
 {{
     config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
         unique_key=['account', 'sale_date', 'sale_key', 'touch_position'],
-        meta={'partition_date_column': 'sale_date'},
-        pre_hook=["{{ raise_group_concat_limit() }}", "{{ delete_restated() }}"],
-        post_hook="{{ ensure_partition_index(['account', 'sale_date', 'sale_key']) }}",
-        tags=['partitioned'],
+        meta={'partition_date_column': 'sale_date', 'partition_index': ['account', 'sale_date', 'sale_key'], 'restated_by_month': true},
+        pre_hook="{{ raise_group_concat_limit() }}",
     )
 }}
 

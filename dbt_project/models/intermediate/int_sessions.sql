@@ -1,12 +1,7 @@
 {{
     config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
         unique_key=['account', 'session_date', 'session_key'],
         meta={'partition_date_column': 'session_date'},
-        pre_hook="{{ delete_partition() }}",
-        post_hook="{{ ensure_partition_index(['account', 'session_date', 'session_key']) }}",
-        tags=['partitioned'],
     )
 }}
 
@@ -43,8 +38,10 @@ pageviews as (
         visitor_id,
         event_date,
         event_at,
-        case when utm_source is not null or utm_medium is not null or utm_campaign is not null or gclid is not null or msclkid is not null or dclid is not null or wbraid is not null or gbraid is not null or fbclid is not null or ttclid is not null or li_fat_id is not null
-            then {{ surrogate_key(['utm_source', 'utm_medium', 'utm_campaign', 'gclid', 'msclkid', 'dclid', 'wbraid', 'gbraid', 'fbclid', 'ttclid', 'li_fat_id']) }}
+        {#- the campaign a pageview brings: its utm parameters and click ids -#}
+        {%- set campaign_columns = ['utm_source', 'utm_medium', 'utm_campaign'] + touchline.click_id_names() %}
+        case when {{ touchline.any_present(campaign_columns) }}
+            then {{ surrogate_key(campaign_columns) }}
         end as campaign_key,
         page_url,
         page_host,
@@ -56,14 +53,7 @@ pageviews as (
         utm_campaign,
         utm_term,
         utm_content,
-        gclid,
-        msclkid,
-        dclid,
-        wbraid,
-        gbraid,
-        fbclid,
-        ttclid,
-        li_fat_id
+        {{ touchline.click_id_columns() }}
     from {{ ref('stg_hits__pageviews') }}
     where {{ partition_filter('event_date', days_before=1, days_after=1) }}
 
@@ -190,14 +180,7 @@ referrers as (
         utm_campaign,
         utm_term,
         utm_content,
-        gclid,
-        msclkid,
-        dclid,
-        wbraid,
-        gbraid,
-        fbclid,
-        ttclid,
-        li_fat_id
+        {{ touchline.click_id_columns() }}
     from sessions
     -- only the sessions that start on this run's days
     where {{ partition_filter('event_date') }}
@@ -308,14 +291,7 @@ final as (
         utm_campaign,
         utm_term,
         utm_content,
-        gclid,
-        msclkid,
-        dclid,
-        wbraid,
-        gbraid,
-        fbclid,
-        ttclid,
-        li_fat_id,
+        {{ touchline.click_id_columns() }},
         cast(source as {{ varchar_type(512) }}) as source,
         cast(medium as {{ varchar_type(512) }}) as medium,
         cast(campaign as {{ varchar_type(512) }}) as campaign,

@@ -1,12 +1,7 @@
 {{
     config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
         unique_key=['account', 'touch_date', 'touch_key'],
-        meta={'partition_date_column': 'touch_date'},
-        pre_hook="{{ delete_partition() }}",
-        post_hook="{{ ensure_partition_index(['account', 'touch_date', 'visitor_id']) }}",
-        tags=['partitioned'],
+        meta={'partition_date_column': 'touch_date', 'partition_index': ['account', 'touch_date', 'visitor_id']},
     )
 }}
 

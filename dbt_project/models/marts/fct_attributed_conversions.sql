@@ -1,12 +1,7 @@
 {{
     config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
         unique_key=['account', 'sale_date', 'sale_key', 'touch_position', 'model'],
-        meta={'partition_date_column': 'sale_date'},
-        pre_hook="{{ delete_restated() }}",
-        post_hook="{{ ensure_partition_index(['account', 'sale_date', 'model']) }}",
-        tags=['partitioned'],
+        meta={'partition_date_column': 'sale_date', 'partition_index': ['account', 'sale_date', 'model'], 'restated_by_month': true},
     )
 }}
 

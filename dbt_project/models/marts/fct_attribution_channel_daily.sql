@@ -1,12 +1,7 @@
 {{
     config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
         unique_key=['account', 'date_day', 'channel', 'model'],
-        meta={'partition_date_column': 'date_day'},
-        pre_hook="{{ delete_restated() }}",
-        post_hook="{{ ensure_partition_index(['account', 'date_day', 'model']) }}",
-        tags=['partitioned'],
+        meta={'partition_date_column': 'date_day', 'partition_index': ['account', 'date_day', 'model'], 'restated_by_month': true},
     )
 }}
 

@@ -1,12 +1,7 @@
 {{
     config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
         unique_key=['account', 'date_day', 'channel'],
         meta={'partition_date_column': 'date_day'},
-        pre_hook="{{ delete_partition() }}",
-        post_hook="{{ ensure_partition_index(['account', 'date_day', 'channel']) }}",
-        tags=['partitioned'],
     )
 }}
 

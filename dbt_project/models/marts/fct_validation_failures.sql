@@ -1,12 +1,7 @@
 {{
     config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
         unique_key=['account', 'failure_date', 'failed_level', 'reason'],
-        meta={'partition_date_column': 'failure_date'},
-        pre_hook="{{ delete_partition() }}",
-        post_hook="{{ ensure_partition_index(['account', 'failure_date']) }}",
-        tags=['partitioned'],
+        meta={'partition_date_column': 'failure_date', 'partition_index': ['account', 'failure_date']},
     )
 }}
 

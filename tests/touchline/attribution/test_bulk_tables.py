@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.attribution.tables import (
+from orchestration.defs.attribution.tables import ensure_tables, replace_rows
+from touchline.tables import (
     ACCOUNT_CHANNEL_RULES,
     ATTRIBUTION_PATH_CREDITS,
     ATTRIBUTION_RESTATEMENTS,
-    ensure_tables,
-    replace_rows,
 )
 from touchline.warehouse import Warehouse
 

@@ -1,46 +1,9 @@
-{{
-    config(
-        materialized='view',
-    )
-}}
-
-with
-
-source as (
-
-    select * from {{ source('touchline_raw', 'raw_hits') }}
-
-),
-
-pageviews as (
-
-    select * from source
-    where type = 'pageview'
-        and not coalesce(is_bot, false)
-        -- a pageview that landed at the fallback level without a usable URL
-        -- cannot be placed on a page or a session's landing page
-        and url is not null
-
-),
-
-renamed as (
-
-    select
-        -- ids
-        hit_id,
-        account,
-        visitor_id,
-        session_id as client_session_id,
-        user_id,
-
-        -- timestamps
-        event_at,
-        event_date,
-        received_at,
-
-        -- page
-        url as page_url,
-        {{ normalize_host(url_host('url')) }} as page_host,
+{#- Pageviews of human visitors, with the page and referrer hosts extracted
+    and empty campaign parameters and click ids turned into NULL. A pageview
+    that landed at the fallback level without a usable URL cannot be placed
+    on a page or a session's landing page: it is left out.
+    The common hit columns: macros/touchline/hits.sql. -#}
+{% call touchline.stg_hits('pageview', where='url is not null') -%}
         {{ url_path('url') }} as page_path,
         title as page_title,
 
@@ -55,24 +18,6 @@ renamed as (
         nullif(trim(utm_term), '') as utm_term,
         nullif(trim(utm_content), '') as utm_content,
 
-        -- click ids
-        nullif(trim(gclid), '') as gclid,
-        nullif(trim(msclkid), '') as msclkid,
-        nullif(trim(dclid), '') as dclid,
-        nullif(trim(wbraid), '') as wbraid,
-        nullif(trim(gbraid), '') as gbraid,
-        nullif(trim(fbclid), '') as fbclid,
-        nullif(trim(ttclid), '') as ttclid,
-        nullif(trim(li_fat_id), '') as li_fat_id,
-
-        -- context
-        cookie_mode,
-        schema_level,
-        dnt as is_dnt,
-        loaded_at
-
-    from pageviews
-
-)
-
-select * from renamed
+        -- click ids (macros/touchline/click_ids.sql)
+        {{ touchline.staged_click_id_columns() }}
+{%- endcall %}
