@@ -27,16 +27,6 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-MODELS = (
-    "first_touch",
-    "last_touch",
-    "last_non_direct",
-    "linear",
-    "position_based",
-    "time_decay",
-    "markov",
-    "shapley",
-)
 
 
 def main() -> None:
@@ -109,6 +99,8 @@ def main() -> None:
     )
     true = sim.true_shares()
     channels = sorted(true, key=lambda c: -true[c])
+    from touchline.attribution import MODELS
+
     models = [m for m in MODELS if m in report.conversions]
 
     def share(model: str, channel: str) -> float:

@@ -9,21 +9,12 @@ import math
 
 import click
 
-MODEL_NAMES = (
-    "first_touch",
-    "last_touch",
-    "last_non_direct",
-    "linear",
-    "position_based",
-    "time_decay",
-    "markov",
-    "shapley",
-)
+from touchline.attribution import MODELS
 
 
 def _report(paths_file: str, model: str, transforms: tuple[str, ...]):
     """model → channel → ChannelCredit, plus warnings worth showing a person."""
-    from touchline.attribution import MODELS, AttributionError, attribute, read_paths_csv
+    from touchline.attribution import AttributionError, attribute, read_paths_csv
     from touchline.attribution.markov import MarkovFit
 
     names = list(MODELS) if model == "all" else [model]
@@ -144,7 +135,7 @@ def _csv(results) -> str:
     "--model",
     required=True,
     metavar="NAME",
-    help=f"One of {', '.join(MODEL_NAMES)}, or all (side by side).",
+    help=f"One of {', '.join(MODELS)}, or all (side by side).",
 )
 @click.option(
     "--format",

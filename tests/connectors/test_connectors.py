@@ -13,16 +13,9 @@ from connectors.errors import AuthError
 from connectors.platforms import CONNECTORS
 from connectors.retry import RetryPolicy
 from demo.fakes.server import FakePlatforms
+from tests.support.platforms import ACCOUNT_IDS
 
 PLATFORMS = sorted(CONNECTORS)
-ACCOUNT_IDS = {
-    "google_ads": "1234567890",
-    "microsoft_ads": "445566",
-    "meta": "1122334455",
-    "klaviyo": "KLAV0001",
-    "tiktok": "7000000001",
-    "pinterest": "549755885175",
-}
 START, END = date(2026, 11, 1), date(2026, 11, 3)
 
 

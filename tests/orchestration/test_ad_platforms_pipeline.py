@@ -15,6 +15,7 @@ from connectors.runner import pull_account
 from demo.fakes.server import FakePlatforms
 from demo.spend import campaign_spend, format_campaign_spend
 from tests.support.landed import replace_day
+from tests.support.platforms import ACCOUNT_IDS
 from touchline import fx
 from touchline.control import connections as store
 from touchline.control import registry
@@ -26,14 +27,6 @@ from touchline.warehouse import Warehouse, dbt_env
 
 DAY = date(2026, 11, 2)
 DATE_2 = date(2026, 11, 3)
-ACCOUNT_IDS = {
-    "google_ads": "1234567890",
-    "microsoft_ads": "445566",
-    "meta": "1122334455",
-    "klaviyo": "KLAV0001",
-    "tiktok": "7000000001",
-    "pinterest": "549755885175",
-}
 # Meta's ad account bills in USD, the rest in the account's EUR.
 CURRENCY = {p: ("USD" if p == "meta" else "EUR") for p in CONNECTORS}
 USD_IN_EUR = Decimal("0.9")
