@@ -63,6 +63,11 @@ class Connector(ABC):
     token_client_auth: ClassVar[Literal["body", "basic"]] = "body"
     # Days the platform keeps restating (late conversions); the nightly re-pulls them.
     restatement_days: ClassVar[int] = 28
+    # Connecting an account by OAuth (connectors.oauth): where the user signs in,
+    # where the code is exchanged (not always the refresh URL), and the scopes.
+    oauth_authorize_url: ClassVar[str | None] = None
+    oauth_exchange_url: ClassVar[str | None] = None
+    oauth_scopes: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,

@@ -34,40 +34,6 @@ from touchline.settings import Settings
 
 STATE_MAX_AGE = 15 * 60
 
-# platform: (authorisation URL, token URL, scopes)
-ENDPOINTS: dict[str, tuple[str, str, list[str]]] = {
-    "google_ads": (
-        "https://accounts.google.com/o/oauth2/v2/auth",
-        "https://oauth2.googleapis.com/token",
-        ["https://www.googleapis.com/auth/adwords"],
-    ),
-    "microsoft_ads": (
-        "https://login.microsoftonline.com/common/oauth2/v2.0/authorize",
-        "https://login.microsoftonline.com/common/oauth2/v2.0/token",
-        ["https://ads.microsoft.com/msads.manage", "offline_access"],
-    ),
-    "meta": (
-        "https://www.facebook.com/v21.0/dialog/oauth",
-        "https://graph.facebook.com/v21.0/oauth/access_token",
-        ["ads_read"],
-    ),
-    "klaviyo": (
-        "https://www.klaviyo.com/oauth/authorize",
-        "https://a.klaviyo.com/oauth/token",
-        ["campaigns:read", "flows:read", "metrics:read", "accounts:read"],
-    ),
-    "tiktok": (
-        "https://business-api.tiktok.com/portal/auth",  # returns auth_code, not code
-        "https://business-api.tiktok.com/open_api/v1.3/oauth2/access_token/",
-        [],
-    ),
-    "pinterest": (
-        "https://www.pinterest.com/oauth/",
-        "https://api.pinterest.com/v5/oauth/token",
-        ["ads:read"],
-    ),
-}
-
 
 class OAuthFlowError(ValueError):
     """The flow cannot go on; the message is safe to show to the user."""
@@ -86,7 +52,11 @@ class OAuthApp:
 
 def oauth_app(platform: str, environ: dict[str, str] | None = None) -> OAuthApp:
     env = os.environ if environ is None else environ
-    if platform not in ENDPOINTS:
+    # The connectors' client libraries load only when a flow starts.
+    from connectors.platforms import CONNECTORS
+
+    connector = CONNECTORS.get(platform)
+    if connector is None or connector.oauth_authorize_url is None:
         raise OAuthFlowError(f"unknown platform {platform!r}")
     prefix = f"TOUCHLINE_OAUTH_{platform.upper()}_"
     client_id = env.get(prefix + "CLIENT_ID")
@@ -96,14 +66,13 @@ def oauth_app(platform: str, environ: dict[str, str] | None = None) -> OAuthApp:
             f"no OAuth app configured for {platform}: set {prefix}CLIENT_ID and "
             f"{prefix}CLIENT_SECRET"
         )
-    authorize, token, scopes = ENDPOINTS[platform]
     return OAuthApp(
         platform=platform,
         client_id=client_id,
         client_secret=client_secret,
-        authorize_url=env.get(prefix + "AUTHORIZE_URL", authorize),
-        token_url=env.get(prefix + "TOKEN_URL", token),
-        scopes=scopes,
+        authorize_url=env.get(prefix + "AUTHORIZE_URL", connector.oauth_authorize_url),
+        token_url=env.get(prefix + "TOKEN_URL", connector.oauth_exchange_url or ""),
+        scopes=list(connector.oauth_scopes),
         developer_token=env.get(prefix + "DEVELOPER_TOKEN"),
     )
 

@@ -77,6 +77,9 @@ def _failure_details(exc: Exception) -> tuple[list[tuple[str, str]], float | Non
 
 class GoogleAdsConnector(Connector):
     platform = "google_ads"
+    oauth_authorize_url = "https://accounts.google.com/o/oauth2/v2/auth"
+    oauth_exchange_url = "https://oauth2.googleapis.com/token"
+    oauth_scopes = ("https://www.googleapis.com/auth/adwords",)
     max_window_days = 90
     default_base_url = "googleads.googleapis.com"
     default_token_url = "https://oauth2.googleapis.com/token"

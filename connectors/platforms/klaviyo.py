@@ -25,6 +25,9 @@ METRIC_NAMES = {"Placed Order": "orders", "Received Email": "received", "Clicked
 
 class KlaviyoConnector(Connector):
     platform = "klaviyo"
+    oauth_authorize_url = "https://www.klaviyo.com/oauth/authorize"
+    oauth_exchange_url = "https://a.klaviyo.com/oauth/token"
+    oauth_scopes = ("campaigns:read", "flows:read", "metrics:read", "accounts:read")
     max_window_days = 31
     default_base_url = "https://a.klaviyo.com"
     default_token_url = "https://a.klaviyo.com/oauth/token"

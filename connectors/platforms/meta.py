@@ -82,6 +82,9 @@ class MetaConnector(Connector):
     expire and are never exchanged."""
 
     platform = "meta"
+    oauth_authorize_url = "https://www.facebook.com/v21.0/dialog/oauth"
+    oauth_exchange_url = "https://graph.facebook.com/v21.0/oauth/access_token"
+    oauth_scopes = ("ads_read",)
     max_window_days = 90
     default_base_url = "https://graph.facebook.com"
     api_version = "v21.0"

@@ -38,6 +38,9 @@ def _day(d: date) -> dict[str, int]:
 
 class MicrosoftAdsConnector(Connector):
     platform = "microsoft_ads"
+    oauth_authorize_url = "https://login.microsoftonline.com/common/oauth2/v2.0/authorize"
+    oauth_exchange_url = "https://login.microsoftonline.com/common/oauth2/v2.0/token"
+    oauth_scopes = ("https://ads.microsoft.com/msads.manage", "offline_access")
     max_window_days = 31
     default_base_url = "https://reporting.api.bingads.microsoft.com"
     default_token_url = "https://login.microsoftonline.com/common/oauth2/v2.0/token"

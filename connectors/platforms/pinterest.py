@@ -23,6 +23,9 @@ MAX_CAMPAIGN_IDS = 250
 
 class PinterestConnector(Connector):
     platform = "pinterest"
+    oauth_authorize_url = "https://www.pinterest.com/oauth/"
+    oauth_exchange_url = "https://api.pinterest.com/v5/oauth/token"
+    oauth_scopes = ("ads:read",)
     max_window_days = 90
     default_base_url = "https://api.pinterest.com"
     default_token_url = "https://api.pinterest.com/v5/oauth/token"

@@ -35,6 +35,10 @@ METRICS = [
 
 class TikTokConnector(Connector):
     platform = "tiktok"
+    # TikTok sends the browser back with auth_code, not code.
+    oauth_authorize_url = "https://business-api.tiktok.com/portal/auth"
+    oauth_exchange_url = "https://business-api.tiktok.com/open_api/v1.3/oauth2/access_token/"
+    oauth_scopes = ()
     max_window_days = 30
     default_base_url = "https://business-api.tiktok.com/open_api/v1.3"
     default_token_url = "https://business-api.tiktok.com/open_api/v1.3/oauth2/refresh_token/"

@@ -22,6 +22,7 @@ from touchline import fx
 from touchline.control import connections as store
 from touchline.control import registry
 from touchline.control.db import session_scope
+from touchline.platforms import PLATFORMS
 from touchline.settings import Settings
 from touchline.warehouse import Warehouse
 
@@ -45,12 +46,14 @@ def connect_demo_account(
     days: Sequence[date],
     fakes: FakePlatforms | None = None,
 ) -> FakePlatforms:
-    """Start the fakes (unless given), connect ``account`` to all six platforms
-    (replacing earlier demo connections) and load fx rates for ``days``."""
+    """Start the fakes (unless given), connect ``account`` to every platform
+    (replacing earlier demo connections) and load fx rates for ``days``. A
+    platform without demo campaigns of its own gets one named after it."""
     fakes = fakes or FakePlatforms().start()
     with session_scope(settings.resolved_control_db_url) as session:
         currency = registry.get_account(session, account).currency
-        for index, (platform, names) in enumerate(DEMO_CAMPAIGNS.items(), start=1):
+        for index, platform in enumerate(PLATFORMS, start=1):
+            names = DEMO_CAMPAIGNS.get(platform, [f"{platform}_prospecting"])
             external = f"{4000000 + index}"
             secrets = fakes.add_account(
                 platform,

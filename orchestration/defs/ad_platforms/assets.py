@@ -24,15 +24,11 @@ from orchestration.defs.partitions import (
     ad_platform_pool,
 )
 from orchestration.defs.resources import TouchlineResource
+from touchline.platforms import PLATFORMS
 from touchline.tables import raw_table
 
 if TYPE_CHECKING:
     from connectors.runner import AccountPull
-
-# Named here rather than read from connectors.platforms, whose client libraries
-# (google-ads, gRPC, requests-oauthlib) take a second to import: loading the
-# definitions stays fast, the connectors load when an asset runs.
-PLATFORMS = ("google_ads", "microsoft_ads", "meta", "klaviyo", "tiktok", "pinterest")
 
 
 def _money(amounts: dict[str, Decimal]) -> str:
