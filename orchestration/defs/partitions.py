@@ -65,6 +65,13 @@ account_day_partitions = MultiPartitionsDefinition(
 # range is one run in which parent and child share the step order.
 ACCOUNT_DAY_BACKFILL_POLICY = BackfillPolicy.single_run()
 
+# What an account × day asset that writes the warehouse passes to @asset / @multi_asset.
+ACCOUNT_DAY_WRITER = {
+    "partitions_def": account_day_partitions,
+    "backfill_policy": ACCOUNT_DAY_BACKFILL_POLICY,
+    "pool": WAREHOUSE_POOL,
+}
+
 
 def account_day_key(account: str, day: date | str) -> MultiPartitionKey:
     day_str = day if isinstance(day, str) else day.isoformat()

@@ -31,13 +31,7 @@ from orchestration.defs.attribution.fit import fit_account
 from orchestration.defs.attribution.identity import last_data_day, update_identity_map
 from orchestration.defs.attribution.plan import Restatement, as_date, restatement
 from orchestration.defs.attribution.tables import ensure_tables, replace_rows
-from orchestration.defs.partitions import (
-    ACCOUNT_DAY_BACKFILL_POLICY,
-    WAREHOUSE_POOL,
-    account_day_key,
-    account_day_partitions,
-    day_ranges,
-)
+from orchestration.defs.partitions import ACCOUNT_DAY_WRITER, account_day_key, day_ranges
 from orchestration.defs.resources import TouchlineResource
 from touchline.tables import ATTRIBUTION_RESTATEMENTS, RAW_HITS
 
@@ -67,31 +61,34 @@ def _per_partition(context: AssetExecutionContext, key: AssetKey, metadata: dict
 def build_attribution_assets(dialect: str) -> list[AssetsDefinition]:
     kinds = {"python", dialect}
 
+    def table_spec(key: AssetKey, description: str, deps: tuple = ()) -> AssetSpec:
+        """One of the warehouse tables these assets write, named after its key."""
+        return AssetSpec(
+            key,
+            deps=list(deps),
+            description=description,
+            kinds=kinds,
+            group_name=GROUP,
+            metadata={"dagster/table_name": key.path[-1]},
+        )
+
     @multi_asset(
         name="account_config",
         specs=[
-            AssetSpec(
+            table_spec(
                 CHANNEL_RULES,
-                description="The account's own channel rules (touchline accounts "
+                "The account's own channel rules (touchline accounts "
                 "channel-rules), one row per condition, exported from the control database "
                 "for dbt's int_sessions.",
-                kinds=kinds,
-                group_name=GROUP,
-                metadata={"dagster/table_name": CHANNEL_RULES.path[-1]},
             ),
-            AssetSpec(
+            table_spec(
                 SETTINGS,
-                description="The account's time zone, currency, lookback, fit window and "
+                "The account's time zone, currency, lookback, fit window and "
                 "view-through window (touchline accounts attribution), exported from the "
                 "control database for dbt.",
-                kinds=kinds,
-                group_name=GROUP,
-                metadata={"dagster/table_name": SETTINGS.path[-1]},
             ),
         ],
-        partitions_def=account_day_partitions,
-        backfill_policy=ACCOUNT_DAY_BACKFILL_POLICY,
-        pool=WAREHOUSE_POOL,
+        **ACCOUNT_DAY_WRITER,
     )
     def account_config(context: AssetExecutionContext, touchline: TouchlineResource):
         accounts = _accounts(context)
@@ -119,32 +116,24 @@ def build_attribution_assets(dialect: str) -> list[AssetsDefinition]:
     @multi_asset(
         name="identity_graph",
         specs=[
-            AssetSpec(
+            table_spec(
                 IDENTITY,
-                deps=[RAW_HITS.name],
-                description="Visitors linked into people per account: the connected "
+                "Visitors linked into people per account: the connected "
                 "components of the identify / alias / user id edges of ALL the account's "
                 "hits (back-dated: a visitor's earlier anonymous sessions count for the "
                 "person). Ids depend only on the set of edges.",
-                kinds=kinds,
-                group_name=GROUP,
-                metadata={"dagster/table_name": IDENTITY.path[-1]},
+                deps=(RAW_HITS.name,),
             ),
-            AssetSpec(
+            table_spec(
                 RESTATEMENTS,
-                deps=[RAW_HITS.name],
-                description="Per account, the whole months of sales this run re-attributes: "
+                "Per account, the whole months of sales this run re-attributes: "
                 "from the month of its first day (or of the first day of a visitor whose "
                 "person changed) to the last month its days can affect (lookback + fit "
                 "window), never past the account's last day with hits.",
-                kinds=kinds,
-                group_name=GROUP,
-                metadata={"dagster/table_name": RESTATEMENTS.path[-1]},
+                deps=(RAW_HITS.name,),
             ),
         ],
-        partitions_def=account_day_partitions,
-        backfill_policy=ACCOUNT_DAY_BACKFILL_POLICY,
-        pool=WAREHOUSE_POOL,
+        **ACCOUNT_DAY_WRITER,
     )
     def identity_graph(context: AssetExecutionContext, touchline: TouchlineResource):
         settings = touchline.settings
@@ -218,9 +207,7 @@ def build_attribution_assets(dialect: str) -> list[AssetsDefinition]:
     @asset(
         key=PATH_CREDITS,
         deps=["int_journey_paths", RESTATEMENTS],
-        partitions_def=account_day_partitions,
-        backfill_policy=ACCOUNT_DAY_BACKFILL_POLICY,
-        pool=WAREHOUSE_POOL,
+        **ACCOUNT_DAY_WRITER,
         group_name=GROUP,
         kinds=kinds,
         description="The data-driven models (Markov with exact removal effects, Shapley), "

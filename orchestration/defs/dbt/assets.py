@@ -12,10 +12,9 @@ from orchestration.defs.dbt.project import dbt_project
 from orchestration.defs.dbt.row_counts import with_row_counts
 from orchestration.defs.dbt.translator import translator
 from orchestration.defs.partitions import (
-    ACCOUNT_DAY_BACKFILL_POLICY,
+    ACCOUNT_DAY_WRITER,
     WAREHOUSE_POOL,
     DayRange,
-    account_day_partitions,
     day_ranges,
 )
 from orchestration.defs.resources import TouchlineResource
@@ -79,10 +78,8 @@ def dbt_views(context: AssetExecutionContext, touchline: TouchlineResource) -> I
     project=dbt_project,
     select=PARTITIONED_SELECT,
     dagster_dbt_translator=translator,
-    partitions_def=account_day_partitions,
-    backfill_policy=ACCOUNT_DAY_BACKFILL_POLICY,
+    **ACCOUNT_DAY_WRITER,
     name="dbt_account_day",
-    pool=WAREHOUSE_POOL,
 )
 def dbt_account_day(context: AssetExecutionContext, touchline: TouchlineResource) -> Iterator[Any]:
     """Incremental models for the run's accounts × local days, one dbt call per

@@ -14,11 +14,9 @@ from dagster import (
 )
 
 from orchestration.defs.partitions import (
-    ACCOUNT_DAY_BACKFILL_POLICY,
+    ACCOUNT_DAY_WRITER,
     LATE_DAYS_TAG,
-    WAREHOUSE_POOL,
     account_day_key,
-    account_day_partitions,
     day_ranges,
 )
 from orchestration.defs.resources import TouchlineResource
@@ -29,11 +27,9 @@ from touchline.tables import RAW_HITS
 def build_raw_hits_asset(dialect: str) -> AssetsDefinition:
     @asset(
         name=RAW_HITS.name,
-        partitions_def=account_day_partitions,
-        backfill_policy=ACCOUNT_DAY_BACKFILL_POLICY,
+        **ACCOUNT_DAY_WRITER,
         group_name="landing",
         kinds={"python", dialect},
-        pool=WAREHOUSE_POOL,
         retry_policy=RetryPolicy(max_retries=2, delay=15, backoff=Backoff.EXPONENTIAL),
         description=(
             "Every hit the collector landed for the run's accounts and local days, read "

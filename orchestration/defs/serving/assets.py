@@ -18,9 +18,7 @@ from dagster import (
 
 from orchestration.defs.dbt.manifest import MART_NAMES
 from orchestration.defs.partitions import (
-    ACCOUNT_DAY_BACKFILL_POLICY,
-    WAREHOUSE_POOL,
-    account_day_partitions,
+    ACCOUNT_DAY_WRITER,
 )
 from orchestration.defs.resources import TouchlineResource
 from touchline.serving import publish, serving_dir
@@ -34,13 +32,11 @@ def build_serving_asset(dialect: str) -> AssetsDefinition:
         name=SERVING_ASSET,
         # The same partitions and policy as every account × day asset, so it
         # joins the same range run, after the marts it depends on.
-        partitions_def=account_day_partitions,
-        backfill_policy=ACCOUNT_DAY_BACKFILL_POLICY,
+        **ACCOUNT_DAY_WRITER,
         deps=[AssetKey(name) for name in MART_NAMES],
         group_name="serving",
         kinds={"python", dialect},
         # It reads the warehouse: on DuckDB no build may write it meanwhile.
-        pool=WAREHOUSE_POOL,
         description=(
             "What the report API reads. DuckDB: every fct_/dim_ mart copied into a new "
             "serving file next to the warehouse, then made current by atomically replacing "
