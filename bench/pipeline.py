@@ -76,7 +76,7 @@ def child(out: Path, nightly: bool) -> None:
     from touchline.control import registry
     from touchline.control.db import migrate, session_scope
     from touchline.dbt.invocation import DbtInvocation
-    from touchline.dbt.runner import apply_dbt_env, run_dbt, warehouse_target
+    from touchline.dbt.runner import run_dbt, warehouse_target
     from touchline.settings import get_settings
 
     settings = get_settings()
@@ -87,7 +87,7 @@ def child(out: Path, nightly: bool) -> None:
     result: dict[str, float] = {"hits": land(settings, account.tracking_token, "bench", end, 28, 3)}
     cli_seconds("prepare")
     target = warehouse_target(settings)
-    apply_dbt_env(target)
+    DbtInvocation(target).export()
 
     # warm-up: views, caches; then each case on the same data
     cli_seconds("materialize", "bench", "--start", str(end - timedelta(days=27)), "--end", str(end))

@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
 from tests.support.processes import REPO
+from touchline.dbt.project import DBT_PROJECT_DIR, dbt_executable
 from touchline.warehouse import Warehouse, dbt_env
-
-REPO_ROOT = REPO
-DBT_PROJECT = REPO / "dbt_project"
-
-
-def _dbt_executable() -> str:
-    candidate = Path(sys.executable).with_name("dbt")
-    if candidate.exists():
-        return str(candidate)
-    found = shutil.which("dbt")
-    assert found, "dbt is not installed in this environment"
-    return found
 
 
 class DbtRunner:
@@ -55,16 +42,16 @@ class DbtRunner:
     def _run(self, verb: str, *args: str, env: dict[str, str]) -> None:
         self.runs += 1
         command = [
-            _dbt_executable(),
+            dbt_executable(),
             verb,
-            "--project-dir", str(DBT_PROJECT),
-            "--profiles-dir", str(DBT_PROJECT),
+            "--project-dir", str(DBT_PROJECT_DIR),
+            "--profiles-dir", str(DBT_PROJECT_DIR),
             "--target-path", str(self.work_dir / "target"),
             "--log-path", str(self.work_dir / "logs"),
             *args,
         ]  # fmt: skip
         result = subprocess.run(
-            command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600
+            command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600
         )
         assert result.returncode == 0, (
             f"dbt {verb} #{self.runs} failed ({' '.join(command[1:])}):\n"

@@ -65,12 +65,6 @@ def known_target(settings: Settings) -> WarehouseTarget:
     return target
 
 
-def apply_dbt_env(target: WarehouseTarget) -> None:
-    """Export the target's variables so every dbt call of this process, and the
-    Dagster definitions loaded later, see the same target."""
-    DbtInvocation(target).export()
-
-
 def _profile_stamp(target: WarehouseTarget) -> Path:
     return target_path(target) / "touchline-profile"
 
