@@ -5,7 +5,20 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import health, oauth, reports
+from api import (
+    access,
+    api_keys,
+    audit_log,
+    auth_routes,
+    connections,
+    health,
+    members,
+    oauth,
+    openapi,
+    reports,
+)
+from api import settings as settings_api
+from api.catalogue import CatalogueHolder
 from api.source import source_for
 from touchline.settings import Settings, get_settings
 from touchline.web_errors import register_error_handlers
@@ -21,9 +34,19 @@ def create_app(settings: Settings | None = None) -> Flask:
         control_db_url=settings.resolved_control_db_url,
         # Nothing is opened here: gunicorn forks its workers after this.
         source=source_for(settings.resolved_warehouse_url),
+        catalogue=CatalogueHolder.for_settings(settings),  # this warehouse's manifest
     )
     register_error_handlers(app)
+    # Before any view: who is calling (401 without credentials), CSRF for cookies.
+    access.install(app, settings)
+    app.register_blueprint(auth_routes.bp)
+    app.register_blueprint(members.bp)
+    app.register_blueprint(api_keys.bp)
+    app.register_blueprint(audit_log.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(openapi.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(oauth.bp)
+    settings_api.register(app, settings)  # account, blacklist, channel rules, attribution
+    connections.register(app)
     return app

@@ -2,14 +2,19 @@
 
 DuckDB: the serving copy of the marts that each build publishes
 (:mod:`touchline.serving`), never the warehouse file, which a build holds
-exclusively while it writes. MySQL/MariaDB: the warehouse itself; InnoDB
-readers take no locks that could stop a build, and each report is one
-SELECT, so it sees one committed state of its mart (docs/architecture.md).
+exclusively while it writes. Every query of one request reads the same copy,
+and that copy's name is the data version in the ETag.
+
+MySQL/MariaDB: the warehouse itself; InnoDB readers take no locks that could
+stop a build. The queries of one request run in one read-only transaction with
+a consistent snapshot, so rows, totals and comparison agree. There is no
+published copy to name, so the ETag is a hash of the answer itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -17,38 +22,100 @@ from typing import Any, Protocol
 from touchline.serving import SnapshotReader
 from touchline.warehouse import Warehouse, WarehouseError, parse_warehouse_url
 
+BATCH_ROWS = 2000
 
-@dataclass(frozen=True)
-class Result:
-    rows: list[dict[str, Any]]
-    # When the serving copy was taken; None when reading the warehouse directly.
-    published_at: datetime | None = None
+
+class Reader(Protocol):
+    """Reads of one request, all from one state of the marts."""
+
+    # The serving copy's name (DuckDB), None when reading the warehouse live.
+    version: str | None
+    published_at: datetime | None
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+    def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]: ...
 
 
 class ReportSource(Protocol):
-    def query(self, sql: str, params: Sequence[Any]) -> Result: ...
+    dialect: str  # "duckdb" or "mysql" (MariaDB included): the SQL it takes
+
+    def reading(self) -> contextlib.AbstractContextManager[Reader]: ...
 
     def table_exists(self, name: str) -> bool: ...
 
 
+@dataclass
+class _DuckReader:
+    cursor: Any
+    version: str | None
+    published_at: datetime | None
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.cursor.execute(sql, list(params)).fetchall()
+
+    def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        result = self.cursor.execute(sql, list(params))
+        while batch := result.fetchmany(BATCH_ROWS):
+            yield from batch
+
+
 class ServingSource:
+    dialect = "duckdb"
+
     def __init__(self, warehouse_path: str) -> None:
         self.reader = SnapshotReader(warehouse_path)
 
-    def query(self, sql: str, params: Sequence[Any]) -> Result:
-        snapshot, rows = self.reader.query(sql, params)
-        return Result(rows, snapshot.published_at)
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Reader]:
+        with self.reader.cursor() as (snapshot, cur):
+            yield _DuckReader(cur, snapshot.name, snapshot.published_at)
 
     def table_exists(self, name: str) -> bool:
         return self.reader.table_exists(name)
 
 
+def _mysql(sql: str) -> str:
+    # pymysql's placeholders are %s, and a literal % must be doubled.
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+@dataclass
+class _MysqlReader:
+    conn: Any
+    version: str | None = None
+    published_at: datetime | None = None
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.conn.cursor() as cur:
+            cur.execute(_mysql(sql), list(params))
+            return list(cur.fetchall())
+
+    def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        import pymysql.cursors
+
+        # Unbuffered: rows come from the server as the client takes them.
+        with self.conn.cursor(pymysql.cursors.SSCursor) as cur:
+            cur.execute(_mysql(sql), list(params))
+            while batch := cur.fetchmany(BATCH_ROWS):
+                yield from batch
+
+
 class WarehouseSource:
+    dialect = "mysql"
+
     def __init__(self, warehouse: Warehouse) -> None:
         self.warehouse = warehouse
 
-    def query(self, sql: str, params: Sequence[Any]) -> Result:
-        return Result(self.warehouse.query(sql, params))
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Reader]:
+        with self.warehouse.connect(read_only=True) as conn:
+            with conn.cursor() as cur:
+                cur.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+            try:
+                yield _MysqlReader(conn)
+            finally:
+                conn.rollback()
 
     def table_exists(self, name: str) -> bool:
         return self.warehouse.table_exists(name)

@@ -8,14 +8,18 @@ configuration interval (``TOUCHLINE_COLLECTOR_CONFIG_TTL``, 30 s by default).
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import click
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from cli import context
 from cli.channel_rules import channel_rules_group
+from touchline.control import audit, registry
 from touchline.control import channel_rules as rules
-from touchline.control import registry
 from touchline.control.db import session_scope
+from touchline.control.models import Account
 
 
 @click.group("accounts")
@@ -127,9 +131,19 @@ def accounts_update(
     write_key = None
     try:
         with session_scope(context.control_url()) as session:
+            before = _snapshot(session, slug)
             config = registry.update_account(session, slug, change)
             if rotate_write_key:
                 write_key = registry.rotate_write_key(session, slug)
+            audit.record_change(
+                session,
+                actor=context.actor(),
+                account_slug=slug,
+                action="account.update",
+                target=slug,
+                before=before,
+                after=_snapshot(session, slug),
+            )
     except registry.RegistryError as exc:
         raise click.ClickException(str(exc)) from None
     blocked = sorted(config.blocked_visitors) + sorted(config.blocked_ips)
@@ -144,6 +158,16 @@ def accounts_update(
     if write_key:
         click.echo(f"server write key: {write_key}")
         click.echo("(store it now: only its hash is kept)", err=True)
+
+
+def _snapshot(session: Session, slug: str) -> dict[str, object]:
+    """What `update` can change, for the audit log's before and after."""
+    found = registry.account_settings(session, slug)
+    account = session.scalar(select(Account).where(Account.slug == slug))
+    if account is not None:
+        session.refresh(account, ["blacklist"])
+        found["blacklist"] = sorted(f"{e.kind} {e.value}" for e in account.blacklist)
+    return found
 
 
 @accounts.command("attribution")
@@ -163,9 +187,20 @@ def attribution_settings_cmd(
     """Show or change SLUG's attribution settings."""
     try:
         with session_scope(context.control_url()) as session:
+            before = rules.attribution_settings(session, [slug]).get(slug)
             found = rules.update_attribution_settings(
                 session, slug, lookback_days, fit_days, view_through_hours
             )
+            if before is not None:
+                audit.record_change(
+                    session,
+                    actor=context.actor(),
+                    account_slug=slug,
+                    action="attribution.update",
+                    target=slug,
+                    before=asdict(before),
+                    after=asdict(found),
+                )
     except registry.RegistryError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"attribution settings of {slug}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from cli import context
-from touchline.control import registry
+from touchline.control import audit, registry
 from touchline.control.db import session_scope
 
 
@@ -24,6 +24,15 @@ def api_keys_create(account: str, name: str) -> None:
     try:
         with session_scope(settings.resolved_control_db_url) as session:
             key = registry.create_api_key(session, account, name)
+            audit.record(
+                session,
+                actor=context.actor(),
+                account_slug=key.account,
+                action="api_key.create",
+                target=key.prefix,
+                before=None,
+                after={"name": key.name, "prefix": key.prefix},
+            )
     except registry.RegistryError as exc:
         raise context.fail(exc) from None
     click.echo(key.plaintext)
@@ -40,6 +49,15 @@ def api_keys_revoke(prefix: str, account: str | None) -> None:
     try:
         with session_scope(context.control_url()) as session:
             key = registry.revoke_api_key(session, prefix.rstrip("…"), account)
+            audit.record(
+                session,
+                actor=context.actor(),
+                account_slug=key.account,
+                action="api_key.revoke",
+                target=key.prefix,
+                before={"name": key.name, "prefix": key.prefix},
+                after=None,
+            )
     except registry.RegistryError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"API key {key.prefix}… ({key.name}) of {key.account} revoked")

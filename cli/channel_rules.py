@@ -8,11 +8,28 @@ re-materialise earlier days to reclassify them.
 from __future__ import annotations
 
 import click
+from sqlalchemy.orm import Session
 
 from cli import context
+from touchline.control import audit
 from touchline.control import channel_rules as rules
 from touchline.control.db import session_scope
 from touchline.control.registry import RegistryError
+
+
+def _audit(
+    session: Session, slug: str, action: str, before: list[rules.Rule], after: list[rules.Rule]
+) -> None:
+    # The same entry the settings API writes for the same change.
+    audit.record(
+        session,
+        actor=context.actor(),
+        account_slug=slug,
+        action=action,
+        target=slug,
+        before={"rules": [r.as_json() for r in before]},
+        after={"rules": [r.as_json() for r in after]},
+    )
 
 
 def _print(slug: str, found: list[rules.Rule]) -> None:
@@ -61,7 +78,9 @@ def add_cmd(slug: str, channel: str, conditions: tuple[str, ...], position: int 
     try:
         parsed = [rules.parse_condition(c) for c in conditions]
         with session_scope(context.control_url()) as session:
+            before = rules.list_rules(session, slug)
             found = rules.add_rule(session, slug, channel, parsed, position)
+            _audit(session, slug, "channel_rule.add", before, found)
     except RegistryError as exc:
         raise click.ClickException(str(exc)) from None
     _print(slug, found)
@@ -75,7 +94,9 @@ def remove_cmd(slug: str, position: int) -> None:
     """Remove SLUG's rule at POSITION (as `list` shows it)."""
     try:
         with session_scope(context.control_url()) as session:
+            before = rules.list_rules(session, slug)
             found = rules.remove_rule(session, slug, position)
+            _audit(session, slug, "channel_rule.remove", before, found)
     except RegistryError as exc:
         raise click.ClickException(str(exc)) from None
     _print(slug, found)

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from cli import context
+from touchline.control import audit
 from touchline.control import connections as store
 from touchline.control.db import session_scope
 from touchline.settings import Settings
@@ -114,6 +115,15 @@ def add(
                 extra,
                 replace=replace,
             )
+            audit.record(
+                session,
+                actor=context.actor(),
+                account_slug=account,
+                action="connection.add",
+                target=info.label,
+                before=None,
+                after={"platform": platform, "external_account_id": platform_account_id},
+            )
     except (store.ConnectionsError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"connection {info.id}: {account} → {info.label} (credentials stored encrypted)")
@@ -210,6 +220,16 @@ def remove(account: str, platform: str, platform_account_id: str | None) -> None
     try:
         with session_scope(settings.resolved_control_db_url) as session:
             n = store.remove_connection(session, account, platform, platform_account_id)
+            if n:
+                audit.record(
+                    session,
+                    actor=context.actor(),
+                    account_slug=account,
+                    action="connection.remove",
+                    target=f"{platform}:{platform_account_id or '*'}",
+                    before={"platform": platform, "external_account_id": platform_account_id},
+                    after=None,
+                )
     except store.ConnectionsError as exc:
         raise click.ClickException(str(exc)) from None
     if n == 0:

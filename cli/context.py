@@ -3,6 +3,8 @@ and errors turned into one clear line instead of a traceback."""
 
 from __future__ import annotations
 
+import getpass
+import os
 from datetime import date
 
 import click
@@ -22,6 +24,15 @@ def settings() -> Settings:
 
 def control_url() -> str:
     return settings().resolved_control_db_url
+
+
+def actor() -> str:
+    """Who the audit log names for a change made at the command line."""
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):  # a container user without a passwd entry
+        name = f"uid {os.getuid()}"
+    return f"cli:{name}"
 
 
 def fail(exc: Exception) -> click.ClickException:

@@ -14,6 +14,7 @@ from cli.connections import connections
 from cli.demo import demo
 from cli.fx import fx
 from cli.pipeline import dev, materialize, prepare, publish
+from cli.users import users_group
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -41,6 +42,7 @@ for command in (
     attribution,
     connections,
     fx,
+    users_group,
 ):
     main.add_command(command)
 

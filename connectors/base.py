@@ -12,6 +12,7 @@ import contextlib
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
 from datetime import date
 from ipaddress import ip_address
 from typing import Any, ClassVar, Literal
@@ -28,6 +29,19 @@ from connectors.retry import RetryPolicy, call_with_retries
 from connectors.windows import chunk_range
 
 SaveSecrets = Callable[[dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class AdAccount:
+    """An ad account a login can reach, as offered after the OAuth sign-in."""
+
+    id: str
+    name: str
+    currency: str | None = None
+    note: str | None = None  # e.g. "manager account"
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 def is_loopback(url: str) -> bool:
@@ -150,6 +164,14 @@ class Connector(ABC):
             self.retry,
             refresh=self.refresh_access_token if self.auth == "oauth2" else None,
         )
+
+    # --- sign-in ------------------------------------------------------------------
+
+    def accessible_accounts(self) -> list[AdAccount] | None:
+        """The ad accounts this login (the connector's token) can reach, from the
+        platform's own listing call; None when there is none here, and the
+        account id is then typed in. Built with an empty external account id."""
+        return None
 
     # --- reports ----------------------------------------------------------------
 

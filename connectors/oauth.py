@@ -1,38 +1,51 @@
-"""OAuth2 authorisation-code flow for connecting an account to a platform.
+"""OAuth2 authorisation-code flow (RFC 6749, with PKCE, RFC 7636) for
+connecting an account to an ad platform.
 
-1. :func:`start` builds the platform's authorisation URL with a ``state`` that
-   names the Touchline account, platform and ad account, signed with the
-   deployment's secret key and valid for 15 minutes.
+1. :func:`begin` stores a flow (``touchline.control.oauth_flows``: the state's
+   hash, the sealed PKCE verifier, who started it, 15 minutes) and builds the
+   platform's authorisation URL with ``state`` and the S256
+   ``code_challenge``.
 2. The platform redirects the browser to ``/oauth/<platform>/callback`` (the
-   API app), which calls :func:`complete`: the state is verified (signature,
-   age, platform), the code exchanged for tokens, and the connection stored
-   with its tokens encrypted.
+   API app), which calls :func:`complete`: the state is spent (forged,
+   replayed, expired or another platform's states are refused), the caller
+   checked against the flow's starter, and the code exchanged together with
+   the verifier. If the ad account was named up front (the CLI), the
+   connection is stored at once; otherwise the tokens wait, sealed, in the
+   flow with the ad accounts the new token can reach, listed from the
+   platform's API, until :func:`choose` stores the connection.
 
 The OAuth *app* (client id and secret, Google's developer token) belongs to
 the deployment: ``TOUCHLINE_OAUTH_<PLATFORM>_CLIENT_ID``, ``..._CLIENT_SECRET``,
 ``..._DEVELOPER_TOKEN``; ``..._AUTHORIZE_URL`` / ``..._TOKEN_URL`` override the
-platform's endpoints (the local fakes use them).
+platform's sign-in endpoints, ``..._API_URL`` its API (``endpoint`` for
+Google Ads, ``base_url`` otherwise) and ``..._REFRESH_URL`` its refresh
+endpoint, all for connections made through the flow (the local fakes use
+them). TikTok's consent page takes no PKCE: its flow rests on the state alone.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 import requests
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from oauthlib.oauth2 import OAuth2Error
 from requests.auth import HTTPBasicAuth
 from requests_oauthlib import OAuth2Session
 
-from connectors.base import allow_http_to_loopback
+from connectors.base import AdAccount, allow_http_to_loopback
+from connectors.errors import ConnectorError
 from touchline.control import connections as store
+from touchline.control import oauth_flows as flows
 from touchline.control.db import session_scope
 from touchline.settings import Settings
 
-STATE_MAX_AGE = 15 * 60
+STATE_MAX_AGE = int(flows.STATE_TTL.total_seconds())
+NO_PKCE = frozenset({"tiktok"})  # its consent page has no code_challenge
 
 
 class OAuthFlowError(ValueError):
@@ -48,6 +61,8 @@ class OAuthApp:
     token_url: str
     scopes: list[str]
     developer_token: str | None = field(default=None, repr=False)
+    # Non-secret settings every connection made through the flow gets.
+    connection_settings: dict[str, str] = field(default_factory=dict)
 
 
 def oauth_app(platform: str, environ: dict[str, str] | None = None) -> OAuthApp:
@@ -66,6 +81,11 @@ def oauth_app(platform: str, environ: dict[str, str] | None = None) -> OAuthApp:
             f"no OAuth app configured for {platform}: set {prefix}CLIENT_ID and "
             f"{prefix}CLIENT_SECRET"
         )
+    extra: dict[str, str] = {}
+    if env.get(prefix + "API_URL"):
+        extra["endpoint" if platform == "google_ads" else "base_url"] = env[prefix + "API_URL"]
+    if env.get(prefix + "REFRESH_URL"):
+        extra["token_url"] = env[prefix + "REFRESH_URL"]
     return OAuthApp(
         platform=platform,
         client_id=client_id,
@@ -74,11 +94,70 @@ def oauth_app(platform: str, environ: dict[str, str] | None = None) -> OAuthApp:
         token_url=env.get(prefix + "TOKEN_URL", connector.oauth_exchange_url or ""),
         scopes=list(connector.oauth_scopes),
         developer_token=env.get(prefix + "DEVELOPER_TOKEN"),
+        connection_settings=extra,
     )
 
 
-def _serializer(settings: Settings) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(settings.secret_key.get_secret_value(), salt="touchline-oauth")
+@dataclass(frozen=True)
+class Authorization:
+    """Where to send the browser, and the flow that waits for it to come back."""
+
+    url: str
+    flow_id: str
+    expires_at: datetime
+
+
+def _secret(settings: Settings) -> str:
+    return settings.secret_key.get_secret_value()
+
+
+def begin(
+    settings: Settings,
+    app: OAuthApp,
+    account: str,
+    redirect_uri: str,
+    *,
+    started_by: str,
+    user_id: int | None = None,
+    external_account_id: str | None = None,
+    connection_settings: dict[str, Any] | None = None,
+) -> Authorization:
+    """Store a new flow and build the platform's authorisation URL for it."""
+    if external_account_id is not None:
+        store.validate(app.platform, external_account_id)
+    with session_scope(settings.resolved_control_db_url) as db:
+        try:
+            new = flows.start_flow(
+                db,
+                _secret(settings),
+                account_slug=account,
+                platform=app.platform,
+                redirect_uri=redirect_uri,
+                started_by=started_by,
+                user_id=user_id,
+                external_account_id=external_account_id,
+                settings={**app.connection_settings, **(connection_settings or {})},
+            )
+        except store.ConnectionsError as exc:
+            raise OAuthFlowError(str(exc)) from None
+    if app.platform == "tiktok":
+        # TikTok's consent page names the app as app_id and takes no scope.
+        query = urlencode(
+            {"app_id": app.client_id, "state": new.state, "redirect_uri": redirect_uri}
+        )
+        return Authorization(f"{app.authorize_url}?{query}", new.id, new.expires_at)
+    session = OAuth2Session(
+        app.client_id, redirect_uri=redirect_uri, scope=app.scopes, state=new.state
+    )
+    with allow_http_to_loopback(app.authorize_url):
+        url, _ = session.authorization_url(
+            app.authorize_url,
+            access_type="offline",  # Google: a refresh token too
+            prompt="consent",
+            code_challenge=new.code_challenge,
+            code_challenge_method="S256",
+        )
+    return Authorization(url, new.id, new.expires_at)
 
 
 def start(
@@ -89,58 +168,39 @@ def start(
     redirect_uri: str,
     connection_settings: dict[str, Any] | None = None,
 ) -> str:
-    """The URL to open in a browser to connect ``account`` to the platform."""
-    store.validate(app.platform, external_account_id)
-    state = _serializer(settings).dumps(
-        {
-            "account": account,
-            "platform": app.platform,
-            "external_account_id": external_account_id,
-            "settings": connection_settings or {},
-            "redirect_uri": redirect_uri,
-        }
-    )
-    if app.platform == "tiktok":
-        # TikTok's consent page names the app as app_id and takes no scope.
-        query = urlencode({"app_id": app.client_id, "state": state, "redirect_uri": redirect_uri})
-        return f"{app.authorize_url}?{query}"
-    session = OAuth2Session(app.client_id, redirect_uri=redirect_uri, scope=app.scopes, state=state)
-    with allow_http_to_loopback(app.authorize_url):
-        url, _ = session.authorization_url(
-            app.authorize_url, access_type="offline", prompt="consent"
-        )
-    return url
+    """The command line's flow: the ad account is named up front, so the
+    callback stores the connection at once. Returns the URL to open."""
+    return begin(
+        settings,
+        app,
+        account,
+        redirect_uri,
+        started_by="command line",
+        external_account_id=external_account_id,
+        connection_settings=connection_settings,
+    ).url
 
 
-def read_state(settings: Settings, platform: str, state: str) -> dict[str, Any]:
-    try:
-        data = _serializer(settings).loads(state, max_age=STATE_MAX_AGE)
-    except SignatureExpired:
-        raise OAuthFlowError("this authorisation link has expired; start again") from None
-    except BadSignature:
-        raise OAuthFlowError("the authorisation state is not valid; start again") from None
-    if data.get("platform") != platform:
-        raise OAuthFlowError("the authorisation state belongs to another platform")
-    return data
-
-
-def _exchange(app: OAuthApp, code: str, state: str, redirect_uri: str) -> dict[str, Any]:
-    """RFC 6749 code exchange; Pinterest and Klaviyo want the client as HTTP Basic."""
+def _exchange(app: OAuthApp, code: str, flow: flows.ClaimedFlow) -> dict[str, Any]:
+    """RFC 6749 §4.1.3 code exchange with the PKCE verifier; Pinterest and
+    Klaviyo want the client as HTTP Basic."""
     from connectors.platforms import CONNECTORS
 
-    session = OAuth2Session(app.client_id, redirect_uri=redirect_uri, state=state)
+    session = OAuth2Session(app.client_id, redirect_uri=flow.redirect_uri)
     if CONNECTORS[app.platform].token_client_auth == "basic":
         kwargs: dict[str, Any] = {"auth": HTTPBasicAuth(app.client_id, app.client_secret)}
     else:
         kwargs = {"client_secret": app.client_secret, "include_client_id": True}
     try:
         with allow_http_to_loopback(app.token_url):
-            return session.fetch_token(app.token_url, code=code, timeout=30, **kwargs)
+            return session.fetch_token(
+                app.token_url, code=code, code_verifier=flow.code_verifier, timeout=30, **kwargs
+            )
     except OAuth2Error as exc:
         raise OAuthFlowError(
             f"{app.platform} refused the authorisation code ({exc.error})"
         ) from None
-    except requests.RequestException:
+    except (requests.RequestException, ValueError):
         raise OAuthFlowError(f"cannot reach {app.platform}'s token endpoint; try again") from None
 
 
@@ -160,13 +220,7 @@ def _exchange_tiktok(app: OAuthApp, code: str) -> dict[str, Any]:
     return body["data"]
 
 
-def complete(settings: Settings, app: OAuthApp, state: str, code: str) -> store.ConnectionInfo:
-    """Verify the state, exchange the code, store the connection (encrypted)."""
-    data = read_state(settings, app.platform, state)
-    if app.platform == "tiktok":
-        token = _exchange_tiktok(app, code)
-    else:
-        token = _exchange(app, code, state, data["redirect_uri"])
+def _secrets(app: OAuthApp, token: dict[str, Any]) -> dict[str, Any]:
     secrets = {
         "client_id": app.client_id,
         "client_secret": app.client_secret,
@@ -176,14 +230,129 @@ def complete(settings: Settings, app: OAuthApp, state: str, code: str) -> store.
     }
     if app.developer_token:
         secrets["developer_token"] = app.developer_token
-    with session_scope(settings.resolved_control_db_url) as db:
-        return store.add_connection(
+    return secrets
+
+
+def list_ad_accounts(
+    platform: str, secrets: dict[str, Any], settings: dict[str, Any]
+) -> list[AdAccount] | None:
+    """The ad accounts a login can reach, from the platform's own API; None when
+    the platform (or this connector) cannot list them: the id is then typed in."""
+    from connectors.platforms import CONNECTORS
+
+    return CONNECTORS[platform]("", secrets, settings).accessible_accounts()
+
+
+@dataclass(frozen=True)
+class Completed:
+    """What the callback achieved: a connection, or a choice to make."""
+
+    account: str
+    platform: str
+    connection: store.ConnectionInfo | None = None
+    pending_id: str | None = None
+    choices: list[AdAccount] | None = None
+    listing_error: str | None = None
+
+
+Authorise = Callable[[flows.ClaimedFlow], None]
+
+
+def complete(
+    settings: Settings,
+    app: OAuthApp,
+    state: str,
+    code: str,
+    authorise: Authorise | None = None,
+) -> Completed:
+    """Spend the state, check the caller (``authorise`` raises OAuthFlowError),
+    exchange the code with the PKCE verifier, then store the connection or
+    hold the tokens for the choice of ad account."""
+    url = settings.resolved_control_db_url
+    with session_scope(url) as db:
+        try:
+            claimed = flows.claim_state(db, _secret(settings), app.platform, state)
+        except (flows.FlowError, store.ConnectionsError) as exc:
+            raise OAuthFlowError(str(exc)) from None
+    # The state is spent (committed) before anything else: a failure below
+    # means starting again, never a second use.
+    if authorise is not None:
+        authorise(claimed)
+    token = (
+        _exchange_tiktok(app, code) if app.platform == "tiktok" else _exchange(app, code, claimed)
+    )
+    secrets = _secrets(app, token)
+    if claimed.external_account_id is not None:
+        with session_scope(url) as db:
+            info = store.add_connection(
+                db,
+                _secret(settings),
+                claimed.account,
+                app.platform,
+                claimed.external_account_id,
+                secrets,
+                claimed.settings,
+                replace=True,
+            )
+            flows.finish_flow(db, claimed.id)
+        return Completed(claimed.account, app.platform, connection=info)
+    choices: list[AdAccount] | None = None
+    listing_error = None
+    try:
+        choices = list_ad_accounts(app.platform, secrets, claimed.settings)
+    except ConnectorError as exc:
+        # The tokens are good; the id can still be typed in.
+        listing_error = store.first_line(str(exc), secrets)
+    with session_scope(url) as db:
+        flows.hold_tokens(
             db,
-            settings.secret_key.get_secret_value(),
-            data["account"],
-            app.platform,
-            data["external_account_id"],
+            _secret(settings),
+            claimed.id,
             secrets,
-            data["settings"],
-            replace=True,
+            None if choices is None else [c.as_dict() for c in choices],
         )
+    return Completed(
+        claimed.account,
+        app.platform,
+        pending_id=claimed.id,
+        choices=choices,
+        listing_error=listing_error,
+    )
+
+
+def choose(
+    db: Any,
+    settings: Settings,
+    pending: flows.PendingFlow,
+    external_account_id: str,
+    extra_settings: dict[str, Any] | None = None,
+) -> store.ConnectionInfo:
+    """Store the connection to the chosen ad account, in the caller's transaction
+    (with its audit entry), and forget the flow."""
+    store.validate(pending.platform, external_account_id)
+    if pending.choices is not None:
+        offered = {c["id"]: c for c in pending.choices}
+        if external_account_id not in offered:
+            raise OAuthFlowError(
+                f"{external_account_id!r} is not among the ad accounts this login can reach: "
+                f"{', '.join(offered) or 'none'}"
+            )
+        chosen = offered[external_account_id]
+        if chosen.get("login_customer_id"):
+            # Google Ads: a client reached through a manager is queried through it.
+            extra_settings = {
+                "login_customer_id": chosen["login_customer_id"],
+                **(extra_settings or {}),
+            }
+    info = store.add_connection(
+        db,
+        _secret(settings),
+        pending.account,
+        pending.platform,
+        external_account_id,
+        pending.secrets,
+        {**pending.settings, **(extra_settings or {})},
+        replace=True,
+    )
+    flows.finish_flow(db, pending.id)
+    return info

@@ -5,6 +5,10 @@ connection it has to the platform is fetched for the account's days and the
 result replaces that (account, platform, range) in the warehouse. An account
 without a connection is loaded as empty (which also clears rows of a removed
 connection). One account's failure is recorded and the others carry on.
+
+Each connection keeps its last pull (``touchline.control.connections.record_pull``):
+when a pull that loaded its rows succeeded, or the first line of the error
+that stopped it, for the settings page.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.errors import AuthError, ConnectorError
 from connectors.load import LoadSummary, replace_clicks, replace_range
@@ -54,6 +60,26 @@ def _saver(settings: Settings, connection_id: int):
     return save
 
 
+def _record_pulls(
+    settings: Settings,
+    conns: list[store.ConnectionInfo],
+    failed: store.ConnectionInfo | None,
+    error: str | None,
+) -> None:
+    """Note the outcome on the connections: all succeeded, or the one that failed
+    (the others were not loaded, so they keep their previous state)."""
+    try:
+        with session_scope(settings.resolved_control_db_url) as session:
+            if failed is not None:
+                store.record_pull(session, failed.id, error or "failed", failed.secrets)
+            elif error is None:
+                for conn in conns:
+                    store.record_pull(session, conn.id)
+    except SQLAlchemyError:
+        # The pull's own outcome stands; only the status line is missing.
+        log.warning("could not record the last pull of %d connection(s)", len(conns))
+
+
 def pull_account(
     settings: Settings,
     platform: str,
@@ -64,6 +90,9 @@ def pull_account(
     start, end = min(days), max(days)
     result = AccountPull(account, platform, days)
     secret_key = settings.secret_key.get_secret_value()
+    conns: list[store.ConnectionInfo] = []
+    current: store.ConnectionInfo | None = None
+    failure: str | None = None
     try:
         with session_scope(settings.resolved_control_db_url) as session:
             currency = registry.get_account(session, account).currency
@@ -71,6 +100,7 @@ def pull_account(
         rows: list[CampaignDay] = []
         clicks: list[Click] = []
         for conn in conns:
+            current = conn
             result.connections.append(conn.external_account_id)
             connector = CONNECTORS[platform](
                 conn.external_account_id,
@@ -82,14 +112,19 @@ def pull_account(
             rows.extend(connector.fetch(start, end))
             if isinstance(connector, GoogleAdsConnector):
                 clicks.extend(fetch_clicks(connector, start, end))
+        current = None
         warehouse = Warehouse(settings.resolved_warehouse_url)
         result.summary = replace_range(warehouse, account, platform, start, end, rows, currency)
         if platform == GoogleAdsConnector.platform:
             result.clicks = replace_clicks(warehouse, account, start, end, clicks)
     except (ConnectorError, store.ConnectionsError, registry.RegistryError) as exc:
         result.error = f"{platform} for account {account}: {exc}"
+        failure = str(exc)
         result.permanent = isinstance(
             exc, (AuthError, store.ConnectionsError, registry.RegistryError)
         )
         log.warning("%s", result.error)
+    if conns:
+        # The connection's own error (the account and platform are on the page already).
+        _record_pulls(settings, conns, current, failure)
     return result

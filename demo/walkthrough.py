@@ -226,6 +226,7 @@ def run_demo(settings: Settings, hits: int = 50_000, days: int = 14) -> bool:
     with Service("report API", ["api", "serve"], free_port()) as api:
         url = (
             f"{api.base_url}/api/v1/reports/channel_daily?group_by=channel"
+            "&metrics=sessions,pageviews,sales,conversion_rate"
             f"&date__gte={simulation.days[0]}&date__lte={simulation.days[-1]}"
         )
         response = requests.get(
@@ -239,17 +240,17 @@ def run_demo(settings: Settings, hits: int = 50_000, days: int = 14) -> bool:
         click.echo(
             f"Channel report for {DEMO_ACCOUNT}, {simulation.days[0]} to {simulation.days[-1]}"
         )
-        click.echo(f"  {'channel':<16} {'sessions':>9} {'visitors':>9} {'pageviews':>10}")
-        for row in rows:
-            click.echo(
-                f"  {row['channel']:<16} {row['sessions']:>9,} {row['visitors']:>9,} "
-                f"{row['pageviews']:>10,}"
-            )
-        totals = report["totals"]
         click.echo(
-            f"  {'total':<16} {totals['sessions']:>9,} {totals['visitors']:>9,} "
-            f"{totals['pageviews']:>10,}"
+            f"  {'channel':<16} {'sessions':>9} {'pageviews':>10} {'sales':>6} {'conv. rate':>10}"
         )
+        totals = report["totals"]
+        for row in [*rows, {"channel": "total", **totals}]:
+            # The API computes the rate after adding up (sales / sessions), never averaged.
+            rate = row["conversion_rate"]
+            click.echo(
+                f"  {row['channel']:<16} {row['sessions']:>9,} {row['pageviews']:>10,} "
+                f"{row['sales']:>6,} {'' if rate is None else f'{rate:.2%}':>10}"
+            )
         click.echo("")
         click.echo("Sessions by channel")
         for line in bar_chart([(r["channel"], r["sessions"]) for r in rows]):

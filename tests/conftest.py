@@ -3,17 +3,17 @@ and a fresh MariaDB database for tests marked ``mariadb``."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
-from tests.support.processes import MARIADB_ADMIN_URL, free_port, is_local
+from tests.support.processes import is_local
+from tests.support.servers import mariadb_database, served
 from touchline.control import registry
 from touchline.control.db import migrate, session_scope
 from touchline.settings import Settings, load_settings
@@ -84,42 +84,15 @@ def make_account(settings: Settings):
 @pytest.fixture
 def serve():
     """Serve a WSGI app over real HTTP on a free port; yields its base URL."""
-    servers = []
-
-    def _serve(app) -> str:
-        server = make_server("127.0.0.1", free_port(), app, threaded=True)
-        thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        thread.start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_port}"
-
-    yield _serve
-    for server in servers:
-        server.shutdown()
+    with contextlib.ExitStack() as stack:
+        yield lambda app: stack.enter_context(served(app))
 
 
 @pytest.fixture
 def mariadb_url() -> Iterator[str]:
     """A fresh, empty MariaDB database; dropped afterwards."""
-    import pymysql
-
-    from touchline.warehouse import parse_warehouse_url
-
-    admin = parse_warehouse_url(MARIADB_ADMIN_URL)
-    name = f"{admin.database}_{uuid.uuid4().hex[:10]}"
-    conn = pymysql.connect(
-        host=admin.host, port=admin.port, user=admin.user, password=admin.password or ""
-    )
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
-        yield f"mysql+pymysql://{admin.user}:{admin.password}@{admin.host}:{admin.port}/{name}"
-    finally:
-        with conn.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        conn.close()
+    with mariadb_database() as url:
+        yield url
 
 
 @pytest.fixture(params=["duckdb", pytest.param("mariadb", marks=pytest.mark.mariadb)])

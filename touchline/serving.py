@@ -176,6 +176,7 @@ def _copy_marts(target: Path, warehouse_path: str, busy_timeout: float) -> dict[
                 f"CREATE TABLE main.{_quote(name)} AS SELECT * FROM warehouse.main.{_quote(name)}"
             )
             tables[name] = int(conn.execute(f"SELECT count(*) FROM {_quote(name)}").fetchone()[0])
+        _copy_session_sources(conn)
         conn.execute(
             f"CREATE TABLE {METADATA_TABLE} "
             "(mart VARCHAR, row_count BIGINT, published_at TIMESTAMP)"
@@ -193,6 +194,32 @@ def _copy_marts(target: Path, warehouse_path: str, busy_timeout: float) -> dict[
     finally:
         conn.close()
     return tables
+
+
+def _copy_session_sources(conn: Any) -> None:
+    """The channel-rule preview's input (touchline.channel_preview): the last 30
+    days of sessions grouped by the fields a rule reads, since the sessions
+    themselves are no mart and the API never opens the warehouse file."""
+    from touchline.channel_preview import (
+        SESSION_SOURCES,
+        SESSIONS_MODEL,
+        needed_columns,
+        session_sources_sql,
+    )
+
+    columns = {
+        row[0]
+        for row in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_catalog = "
+            "'warehouse' AND table_schema = 'main' AND table_name = ?",
+            [SESSIONS_MODEL],
+        ).fetchall()
+    }
+    if not needed_columns() <= columns:
+        # No sessions built yet: the preview answers that it has nothing to count.
+        return
+    source = f"warehouse.main.{_quote(SESSIONS_MODEL)}"
+    conn.execute(f"CREATE TABLE main.{SESSION_SOURCES} AS {session_sources_sql(source)}")
 
 
 def _fsync(path: Path, directory: bool = False) -> None:

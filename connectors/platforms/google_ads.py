@@ -22,7 +22,7 @@ from google.auth.exceptions import RefreshError
 from google.auth.transport.requests import Request
 from google.oauth2.credentials import Credentials
 
-from connectors.base import Connector, allow_http_to_loopback, is_loopback
+from connectors.base import AdAccount, Connector, allow_http_to_loopback, is_loopback
 from connectors.errors import AuthError, ConnectorError, RateLimited, TokenExpired, TransientError
 from connectors.record import CampaignDay, Click, micros, money
 
@@ -39,6 +39,11 @@ CLICK_QUERY = """
 SELECT click_view.gclid, segments.date, campaign.id, ad_group.id
 FROM click_view
 WHERE segments.date = '{day}'
+"""
+# What the choice after the OAuth sign-in shows of each accessible customer.
+CUSTOMER_QUERY = """
+SELECT customer.id, customer.descriptive_name, customer.currency_code, customer.manager
+FROM customer
 """
 AUTH_RETRYABLE = {"OAUTH_TOKEN_EXPIRED", "OAUTH_TOKEN_INVALID"}
 TRANSIENT_STATUS = {
@@ -134,37 +139,77 @@ class GoogleAdsConnector(Connector):
                 token["expires_at"] = creds.expiry.replace(tzinfo=timezone.utc).timestamp()
             self.store_token(token)
 
+    def _client(self) -> Any:
+        from google.ads.googleads.client import GoogleAdsClient
+
+        return GoogleAdsClient(
+            self.credentials(),
+            developer_token=self.secrets.get("developer_token"),
+            # the library wants digits only; people copy 123-456-7890 from the UI
+            login_customer_id=str(self.settings.get("login_customer_id") or "").replace("-", "")
+            or None,
+            version=API_VERSION,
+            use_proto_plus=True,
+        )
+
+    def _service_client(self, name: str) -> Any:
+        client = self._client()
+        endpoint = self.settings.get("endpoint")
+        if endpoint and is_loopback(endpoint):
+            return _loopback_service(client, endpoint, name)
+        if endpoint:
+            client.endpoint = endpoint
+        return client.get_service(name, version=API_VERSION)
+
     def service(self) -> Any:
         if self._service is None:
-            from google.ads.googleads.client import GoogleAdsClient
-
-            client = GoogleAdsClient(
-                self.credentials(),
-                developer_token=self.secrets.get("developer_token"),
-                # the library wants digits only; people copy 123-456-7890 from the UI
-                login_customer_id=str(self.settings.get("login_customer_id") or "").replace("-", "")
-                or None,
-                version=API_VERSION,
-                use_proto_plus=True,
-            )
-            endpoint = self.settings.get("endpoint")
-            if endpoint and is_loopback(endpoint):
-                self._service = _loopback_service(client, endpoint)
-            else:
-                if endpoint:
-                    client.endpoint = endpoint
-                self._service = client.get_service("GoogleAdsService", version=API_VERSION)
+            self._service = self._service_client("GoogleAdsService")
         return self._service
+
+    def accessible_accounts(self) -> list[AdAccount]:
+        """CustomerService.ListAccessibleCustomers, then each customer's name and
+        currency (a query on ``customer`` in that customer)."""
+        from google.ads.googleads.errors import GoogleAdsException
+
+        def listing() -> list[str]:
+            try:
+                with allow_http_to_loopback(self.token_url or ""):
+                    service = self._service_client("CustomerService")
+                    return list(service.list_accessible_customers().resource_names)
+            except (GoogleAdsException, core_exceptions.GoogleAPICallError) as exc:
+                raise self._classify(exc) from None
+            except RefreshError as exc:
+                raise self._refused(exc) from None
+            finally:
+                self._save_if_changed()
+
+        names = self.call("list_accessible_customers", listing)
+        out = []
+        for resource in names:
+            customer_id = resource.rsplit("/", 1)[-1]
+            rows = self.call("customer", lambda c=customer_id: self._search(CUSTOMER_QUERY, c))
+            customer = rows[0].customer if rows else None
+            out.append(
+                AdAccount(
+                    _dashed(customer_id),
+                    customer.descriptive_name if customer else "",
+                    (customer.currency_code or None) if customer else None,
+                    "manager account" if customer is not None and customer.manager else None,
+                )
+            )
+        return out
 
     def _stream(self, start: date, end: date) -> list[Any]:
         return self._search(QUERY.format(start=start.isoformat(), end=end.isoformat()))
 
-    def _search(self, query: str) -> list[Any]:
+    def _search(self, query: str, customer_id: str | None = None) -> list[Any]:
         from google.ads.googleads.errors import GoogleAdsException
 
         try:
             with allow_http_to_loopback(self.token_url or ""):
-                stream = self.service().search_stream(customer_id=self.customer_id, query=query)
+                stream = self.service().search_stream(
+                    customer_id=customer_id or self.customer_id, query=query
+                )
                 return [row for batch in stream for row in batch.results]
         except (GoogleAdsException, core_exceptions.GoogleAPICallError) as exc:
             raise self._classify(exc) from None
@@ -233,7 +278,13 @@ def fetch_clicks(connector: GoogleAdsConnector, start: date, end: date) -> Itera
         day = date.fromordinal(day.toordinal() + 1)
 
 
-def _loopback_service(client: Any, endpoint: str) -> Any:
+def _dashed(customer_id: str) -> str:
+    """1234567890 → 123-456-7890, as the Google Ads UI shows customer ids."""
+    digits = customer_id.replace("-", "")
+    return f"{digits[:3]}-{digits[3:6]}-{digits[6:]}" if len(digits) == 10 else digits
+
+
+def _loopback_service(client: Any, endpoint: str, name: str = "GoogleAdsService") -> Any:
     """The library's own service client and interceptors over a channel with gRPC
     *local* credentials (loopback only), so the OAuth bearer token is sent as it
     is to Google, without TLS. Used for the local fake and nothing else."""
@@ -243,11 +294,18 @@ def _loopback_service(client: Any, endpoint: str) -> Any:
         LoggingInterceptor,
         MetadataInterceptor,
     )
+    from google.ads.googleads.v26.services.services.customer_service import (
+        CustomerServiceClient,
+    )
     from google.ads.googleads.v26.services.services.google_ads_service import (
         GoogleAdsServiceClient,
     )
 
-    transport_class = GoogleAdsServiceClient.get_transport_class()
+    service_class = {
+        "GoogleAdsService": GoogleAdsServiceClient,
+        "CustomerService": CustomerServiceClient,
+    }[name]
+    transport_class = service_class.get_transport_class()
     channel = transport_class.create_channel(
         host=endpoint,
         credentials=client.credentials,
@@ -262,9 +320,7 @@ def _loopback_service(client: Any, endpoint: str) -> Any:
         LoggingInterceptor(_logger, API_VERSION, endpoint),
         ExceptionInterceptor(API_VERSION, use_proto_plus=client.use_proto_plus),
     )
-    return GoogleAdsServiceClient(
-        transport=transport_class(channel=channel, client_info=_CLIENT_INFO)
-    )
+    return service_class(transport=transport_class(channel=channel, client_info=_CLIENT_INFO))
 
 
 # What connectors.platforms registers under "google_ads".

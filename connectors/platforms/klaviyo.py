@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from connectors.base import Connector
+from connectors.base import AdAccount, Connector
 from connectors.errors import ConnectorError, TokenExpired
 from connectors.http import json_body, paginate, raise_for_common_status, request
 from connectors.record import CampaignDay, money
@@ -64,6 +64,20 @@ class KlaviyoConnector(Connector):
             return body.get("data") or [], (body.get("links") or {}).get("next")
 
         return list(paginate(page))
+
+    def accessible_accounts(self) -> list[AdAccount]:
+        """GET /api/accounts/: a Klaviyo token belongs to exactly one account."""
+        return [
+            AdAccount(
+                str(a["id"]),
+                ((a.get("attributes") or {}).get("contact_information") or {}).get(
+                    "organization_name"
+                )
+                or "",
+                (a.get("attributes") or {}).get("preferred_currency"),
+            )
+            for a in self._list("/api/accounts/", "accounts")
+        ]
 
     def _messages(self) -> dict[str, tuple[str, str]]:
         """message id → (campaign or flow id, name)."""

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from connectors.base import Connector
+from connectors.base import AdAccount, Connector
 from connectors.errors import (
     AuthError,
     ConnectorError,
@@ -127,6 +127,35 @@ class MetaConnector(Connector):
         if body.get("expires_in"):
             token["expires_at"] = time.time() + float(body["expires_in"])
         self.store_token(token)
+
+    def accessible_accounts(self) -> list[AdAccount]:
+        """GET /me/adaccounts: the ad accounts of the user who signed in."""
+        url = f"{self.base_url}/{self.api_version}/me/adaccounts"
+
+        def page(after: str | None) -> tuple[list, str | None]:
+            params = {"fields": "account_id,name,currency", "limit": "100"}
+            if after:
+                params["after"] = after
+
+            def once() -> tuple[list, str | None]:
+                resp = request(
+                    self.session, "GET", url, "ad accounts", params=params, headers=self.bearer()
+                )
+                body = json_body(resp, "ad accounts")
+                error = body.get("error") if isinstance(body, dict) else None
+                if error or resp.status_code >= 400:
+                    code = (error or {}).get("code")
+                    raise ConnectorError(f"ad accounts: Graph API error {code or resp.status_code}")
+                paging = body.get("paging") or {}
+                nxt = paging.get("cursors", {}).get("after") if paging.get("next") else None
+                return body.get("data") or [], nxt
+
+            return call_with_retries("meta: ad accounts", once, self.retry)
+
+        return [
+            AdAccount(str(a["account_id"]), a.get("name") or "", a.get("currency"))
+            for a in paginate(page)
+        ]
 
     def fetch(self, start: date, end: date) -> Iterator[CampaignDay]:
         expires_at = self.secrets.get("expires_at")

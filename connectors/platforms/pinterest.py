@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from connectors.base import Connector
+from connectors.base import AdAccount, Connector
 from connectors.errors import ConnectorError, TokenExpired
 from connectors.http import json_body, paginate, raise_for_common_status, request
 from connectors.record import CampaignDay, micros
@@ -52,6 +52,20 @@ class PinterestConnector(Connector):
             return body
 
         return self.call(what, once)
+
+    def accessible_accounts(self) -> list[AdAccount]:
+        """GET /v5/ad_accounts: every ad account the token's user can reach."""
+
+        def page(bookmark: str | None) -> tuple[list, str | None]:
+            params: dict[str, Any] = {"page_size": 100}
+            if bookmark:
+                params["bookmark"] = bookmark
+            body = self._get("/ad_accounts", params, "ad accounts")
+            return body.get("items") or [], body.get("bookmark")
+
+        return [
+            AdAccount(str(a["id"]), a.get("name") or "", a.get("currency")) for a in paginate(page)
+        ]
 
     def fetch_window(self, start: date, end: date) -> Iterator[CampaignDay]:
         base = f"/ad_accounts/{self.external_account_id}"

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from connectors.base import Connector
+from connectors.base import AdAccount, Connector
 from connectors.errors import (
     AuthError,
     ConnectorError,
@@ -68,6 +68,21 @@ class TikTokConnector(Connector):
             raise ConnectorError(message)
 
         return self.call(what, once)
+
+    def accessible_accounts(self) -> list[AdAccount]:
+        """GET oauth2/advertiser/get/: the advertisers that authorised the app."""
+        data = self._get(
+            "/oauth2/advertiser/get/",
+            {
+                "app_id": self.secrets.get("client_id", ""),
+                "secret": self.secrets.get("client_secret", ""),
+            },
+            "advertisers",
+        )
+        return [
+            AdAccount(str(a["advertiser_id"]), a.get("advertiser_name") or "")
+            for a in data.get("list") or []
+        ]
 
     def refresh_access_token(self) -> None:
         """TikTok's own refresh call: JSON in, the new token pair inside ``data``."""

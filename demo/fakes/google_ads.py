@@ -29,6 +29,10 @@ from google.ads.googleads.v26.errors.types.internal_error import InternalErrorEn
 from google.ads.googleads.v26.errors.types.quota_error import QuotaErrorEnum
 from google.ads.googleads.v26.resources.types.campaign import Campaign
 from google.ads.googleads.v26.resources.types.customer import Customer
+from google.ads.googleads.v26.services.types.customer_service import (
+    ListAccessibleCustomersRequest,
+    ListAccessibleCustomersResponse,
+)
 from google.ads.googleads.v26.services.types.google_ads_service import (
     GoogleAdsRow,
     SearchGoogleAdsStreamRequest,
@@ -40,6 +44,7 @@ from demo.fakes.state import RETRY_AFTER_SECONDS, FakeState
 
 PLATFORM = "google_ads"
 SERVICE = "google.ads.googleads.v26.services.GoogleAdsService"
+CUSTOMER_SERVICE = "google.ads.googleads.v26.services.CustomerService"
 _ONE_DAY = re.compile(r"segments\.date\s*=\s*'(\d{4}-\d{2}-\d{2})'", re.I)
 _BETWEEN = re.compile(
     r"segments\.date\s+BETWEEN\s+'(\d{4}-\d{2}-\d{2})'\s+AND\s+'(\d{4}-\d{2}-\d{2})'", re.I
@@ -65,6 +70,38 @@ class FakeGoogleAds:
         self.state = state
         self.server: grpc.Server | None = None
         self.port = 0
+
+    def list_accessible_customers(
+        self, request: ListAccessibleCustomersRequest, context: grpc.ServicerContext
+    ) -> ListAccessibleCustomersResponse:
+        """The customers the OAuth user can reach directly: needs a developer
+        token and a valid bearer token, names no customer."""
+        metadata = dict(context.invocation_metadata())
+        auth = metadata.get("authorization", "")
+        reach = self.state.reach_of_token(
+            PLATFORM, auth[7:] if auth.startswith("Bearer ") else None
+        )
+        if not metadata.get("developer-token") or not reach:
+            errors = AuthenticationErrorEnum.AuthenticationError
+            reason = (
+                errors.OAUTH_TOKEN_INVALID
+                if metadata.get("developer-token")
+                else errors.DEVELOPER_TOKEN_INVALID
+            )
+            self.state.record(PLATFORM, None, "list_accessible_customers", "UNAUTHENTICATED")
+            _abort(
+                context,
+                grpc.StatusCode.UNAUTHENTICATED,
+                "Request is missing required authentication credential.",
+                GoogleAdsError(
+                    error_code=ErrorCode(authentication_error=reason),
+                    message="Authentication of the request failed.",
+                ),
+            )
+        self.state.record(PLATFORM, None, "list_accessible_customers", "OK")
+        return ListAccessibleCustomersResponse(
+            resource_names=[f"customers/{a}" for a in reach if self.state.account(PLATFORM, a)]
+        )
 
     def search_stream(self, request: SearchGoogleAdsStreamRequest, context: grpc.ServicerContext):
         st = self.state
@@ -130,6 +167,19 @@ class FakeGoogleAds:
                     message="An internal error has occurred.",
                 ),
             )
+        if re.search(r"FROM\s+customer\b", request.query):
+            st.record(PLATFORM, acct.account_id, "customer", "OK")
+            row = GoogleAdsRow(
+                customer=Customer(
+                    id=int(acct.account_id),
+                    descriptive_name=acct.name,
+                    currency_code=acct.currency,
+                    manager=False,
+                    resource_name=f"customers/{acct.account_id}",
+                )
+            )
+            yield SearchGoogleAdsStreamResponse(results=[row], request_id=secrets.token_hex(8))
+            return
         if "FROM click_view" in request.query:
             yield from self._click_view(acct, request.query, context)
             return
@@ -199,6 +249,16 @@ class FakeGoogleAds:
             yield SearchGoogleAdsStreamResponse(results=batch[i : i + st.page_size])
 
     def start(self) -> str:
+        customers = grpc.method_handlers_generic_handler(
+            CUSTOMER_SERVICE,
+            {
+                "ListAccessibleCustomers": grpc.unary_unary_rpc_method_handler(
+                    self.list_accessible_customers,
+                    request_deserializer=ListAccessibleCustomersRequest.deserialize,
+                    response_serializer=ListAccessibleCustomersResponse.serialize,
+                )
+            },
+        )
         handler = grpc.method_handlers_generic_handler(
             SERVICE,
             {
@@ -210,7 +270,7 @@ class FakeGoogleAds:
             },
         )
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-        self.server.add_generic_rpc_handlers((handler,))
+        self.server.add_generic_rpc_handlers((handler, customers))
         self.port = self.server.add_secure_port(
             "127.0.0.1:0", grpc.local_server_credentials(grpc.LocalConnectionType.LOCAL_TCP)
         )

@@ -107,6 +107,35 @@ def insights(version: str, account_id: str):
     return resp
 
 
+@bp.get("/meta/<version>/me/adaccounts")
+def my_ad_accounts(version: str):
+    """The ad accounts of the user the token belongs to, with cursor paging."""
+    st = state()
+    reach = st.reach_of_token(PLATFORM, bearer() or request.args.get("access_token"))
+    if not reach:
+        return _error(190, "Invalid OAuth access token - Cannot parse access token")
+    accounts = [st.accounts[(PLATFORM, a)] for a in reach if (PLATFORM, a) in st.accounts]
+    limit = int(request.args.get("limit", st.page_size))
+    offset = decode_cursor(request.args.get("after"))
+    page = accounts[offset : offset + limit]
+    paging = {
+        "cursors": {"before": encode_cursor(offset), "after": encode_cursor(offset + len(page))}
+    }
+    if offset + len(page) < len(accounts):
+        paging["next"] = request.base_url + "?after=" + paging["cursors"]["after"]
+    st.record(PLATFORM, None, "adaccounts", 200)
+    data = [
+        {
+            "id": f"act_{a.account_id}",
+            "account_id": a.account_id,
+            "name": a.name,
+            "currency": a.currency,
+        }
+        for a in page
+    ]
+    return jsonify(data=data, paging=paging)
+
+
 @bp.route("/meta/<version>/oauth/access_token", methods=["GET", "POST"])
 def exchange_token(version: str):
     """fb_exchange_token: a still-valid long-lived token for a fresh one."""

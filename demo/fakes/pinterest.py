@@ -33,6 +33,25 @@ def _guard(account_id: str, what: str):
     return acct, None
 
 
+@bp.get("/pinterest/v5/ad_accounts")
+def ad_accounts():
+    """Every ad account the token's user can reach, with bookmark paging."""
+    st = state()
+    reach = st.reach_of_token(PLATFORM, bearer())
+    if not reach:
+        return jsonify(code=2, message="Authentication failed."), 401
+    accounts = [st.accounts[(PLATFORM, a)] for a in reach if (PLATFORM, a) in st.accounts]
+    size = min(int(request.args.get("page_size", st.page_size)), st.page_size)
+    offset = decode_cursor(request.args.get("bookmark"))
+    items = [
+        {"id": a.account_id, "name": a.name, "currency": a.currency, "owner": {"username": "fake"}}
+        for a in accounts[offset : offset + size]
+    ]
+    more = offset + size < len(accounts)
+    st.record(PLATFORM, None, "ad_accounts", 200)
+    return jsonify(items=items, bookmark=encode_cursor(offset + size) if more else None)
+
+
 @bp.get("/pinterest/v5/ad_accounts/<account_id>")
 def ad_account(account_id: str):
     acct, error = _guard(account_id, "ad_account")

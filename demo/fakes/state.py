@@ -8,6 +8,7 @@ show in its own UI for the rows it actually returned.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 import threading
@@ -30,6 +31,24 @@ class FakeAccount:
     scenario: str = "ok"
     # one-shot scenarios (rate limit, server error) fire once per account
     fired: int = 0
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    """An authorisation code and what the token request must repeat (RFC 6749
+    §4.1.3, RFC 7636 §4.6): the client, the redirect URI and the PKCE verifier."""
+
+    platform: str
+    reach: tuple[str, ...]  # the ad accounts the signed-in login can reach
+    client_id: str | None = None
+    redirect_uri: str | None = None
+    code_challenge: str | None = None
+
+
+def s256(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 @dataclass(frozen=True)
@@ -85,7 +104,13 @@ class FakeState:
         self.refresh_tokens: dict[str, tuple[str, str]] = {}
         self.issued: dict[str, tuple[str, str]] = {}
         self.initial_tokens: dict[str, tuple[str, str]] = {}
-        self.codes: dict[str, tuple[str, str]] = {}
+        self.codes: dict[str, IssuedCode] = {}
+        # A token for a login that reaches several ad accounts is owned by
+        # (platform, "login:<n>"); its reach is kept here.
+        self.logins: dict[tuple[str, str], tuple[str, ...]] = {}
+        self.named_logins: dict[tuple[str, str], tuple[str, ...]] = {}
+        # OAuth apps registered with a platform: client id -> (secret, redirect URIs).
+        self.clients: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
         self.reports: dict[str, dict[str, Any]] = {}  # Microsoft's submitted reports
         self.served: dict[tuple[str, str, date, str], tuple[Decimal, Decimal]] = {}
         self.log: list[LoggedRequest] = []
@@ -101,6 +126,7 @@ class FakeState:
         campaigns: int = 4,
         scenario: str = "ok",
         campaign_names: list[str] | None = None,
+        name: str | None = None,
     ) -> dict[str, Any]:
         """Register an ad account; returns the secrets a connection to it needs."""
         if scenario not in SCENARIOS:
@@ -117,7 +143,12 @@ class FakeState:
         ]
         with self.lock:
             self.accounts[(platform, account_id)] = FakeAccount(
-                platform, account_id, currency, names, scenario
+                platform,
+                account_id,
+                currency,
+                names,
+                scenario,
+                name=name or f"{platform.replace('_', ' ').title()} account {account_id}",
             )
             refresh = f"rt-{secrets.token_hex(8)}"
             self.refresh_tokens[refresh] = (platform, account_id)
@@ -131,6 +162,25 @@ class FakeState:
             "developer_token": f"dev-{secrets.token_hex(6)}",
         }
 
+    def register_client(
+        self, platform: str, client_id: str, client_secret: str, redirect_uris: list[str]
+    ) -> None:
+        """An OAuth app as the platform knows it: once one is registered, the
+        platform's consent page and token endpoint accept only it."""
+        with self.lock:
+            self.clients[(platform, client_id)] = (client_secret, tuple(redirect_uris))
+
+    def add_login(self, platform: str, login: str, account_ids: list[str]) -> None:
+        """A person who signs in at the platform and can reach these ad accounts."""
+        with self.lock:
+            self.named_logins[(platform, login)] = tuple(account_ids)
+
+    def reach_of(self, platform: str, login: str | None) -> tuple[str, ...]:
+        """The ad accounts a login reaches; without one, every account of the platform."""
+        if login and (platform, login) in self.named_logins:
+            return self.named_logins[(platform, login)]
+        return tuple(a for (p, a) in self.accounts if p == platform)
+
     def set_scenario(self, platform: str, account_id: str, scenario: str) -> None:
         with self.lock:
             acct = self.accounts[(platform, account_id)]
@@ -143,7 +193,17 @@ class FakeState:
 
     def account_for_token(self, platform: str, token: str | None) -> FakeAccount | None:
         owner = self.issued.get(token or "") or self.initial_tokens.get(token or "")
+        if owner in self.logins:  # a login's token: its first ad account
+            reach = self.logins[owner]
+            owner = (owner[0], reach[0]) if reach else None
         return self.accounts.get(owner) if owner and owner[0] == platform else None
+
+    def reach_of_token(self, platform: str, token: str | None) -> tuple[str, ...]:
+        """The ad accounts a bearer token may read (empty for an unknown token)."""
+        owner = self.issued.get(token or "") or self.initial_tokens.get(token or "")
+        if owner is None or owner[0] != platform:
+            return ()
+        return self.logins.get(owner, (owner[1],))
 
     def record(self, platform: str, account_id: str | None, what: str, status: int | str) -> None:
         with self.lock:
@@ -154,7 +214,9 @@ class FakeState:
         if not token:
             return "invalid"
         if token in self.issued:
-            return "ok" if self.issued[token] == (acct.platform, acct.account_id) else "invalid"
+            owner = self.issued[token]
+            reach = self.logins.get(owner, (owner[1],)) if owner[0] == acct.platform else ()
+            return "ok" if acct.account_id in reach else "invalid"
         if acct.scenario == "expired_token":
             return "expired"
         if acct.scenario == "auth_failure":
@@ -175,17 +237,69 @@ class FakeState:
             self.issued[access] = (acct.platform, acct.account_id)
         return access
 
-    def issue_code(self, platform: str, account_id: str) -> str:
+    def issue_code(
+        self,
+        platform: str,
+        account_id: str = "",
+        *,
+        reach: tuple[str, ...] | None = None,
+        client_id: str | None = None,
+        redirect_uri: str | None = None,
+        code_challenge: str | None = None,
+    ) -> str:
         code = f"code-{secrets.token_hex(8)}"
         with self.lock:
-            self.codes[code] = (platform, account_id)
+            self.codes[code] = IssuedCode(
+                platform,
+                reach if reach is not None else (account_id,),
+                client_id,
+                redirect_uri,
+                code_challenge,
+            )
         return code
 
-    def exchange_code(self, code: str) -> dict[str, Any] | None:
+    def client_error(self, platform: str, client_id: str | None, secret: str | None) -> bool:
+        """True when the platform knows OAuth apps and this is not one of them."""
+        known = {c: v for (p, c), v in self.clients.items() if p == platform}
+        if not known:
+            return False
+        return client_id not in known or (secret is not None and known[client_id][0] != secret)
+
+    def redirect_allowed(self, platform: str, client_id: str, redirect_uri: str) -> bool:
+        registered = self.clients.get((platform, client_id))
+        return registered is None or redirect_uri in registered[1]
+
+    def exchange_code(
+        self,
+        code: str,
+        *,
+        client_id: str | None = None,
+        redirect_uri: str | None = None,
+        code_verifier: str | None = None,
+    ) -> dict[str, Any] | None:
+        """Tokens for a code, once. The request must repeat the authorisation
+        request's client and redirect URI, and its verifier must hash to the
+        challenge (RFC 7636 §4.6); any mismatch is invalid_grant (None)."""
         with self.lock:
-            owner = self.codes.pop(code, None)
-            if owner is None or owner not in self.accounts:
+            issued = self.codes.pop(code, None)  # single use, even when refused
+            if issued is None:
                 return None
+            if issued.client_id is not None and client_id != issued.client_id:
+                return None
+            if issued.redirect_uri is not None and redirect_uri != issued.redirect_uri:
+                return None
+            if issued.code_challenge is not None and (
+                not code_verifier or s256(code_verifier) != issued.code_challenge
+            ):
+                return None
+            reach = tuple(a for a in issued.reach if (issued.platform, a) in self.accounts)
+            if not reach:
+                return None
+            if len(reach) == 1:
+                owner = (issued.platform, reach[0])
+            else:
+                owner = (issued.platform, f"login:{secrets.token_hex(4)}")
+                self.logins[owner] = reach
             refresh = f"rt-{secrets.token_hex(8)}"
             self.refresh_tokens[refresh] = owner
             access = f"at-{secrets.token_hex(12)}"
@@ -201,7 +315,10 @@ class FakeState:
         """A new token pair for a known refresh token, or None (invalid_grant)."""
         with self.lock:
             owner = self.refresh_tokens.get(refresh_token)
-            if owner is None or self.accounts[owner].scenario == "auth_failure":
+            if owner is None:
+                return None
+            reach = self.logins.get(owner, (owner[1],))
+            if any(self.accounts[(owner[0], a)].scenario == "auth_failure" for a in reach):
                 return None
             access = f"at-{secrets.token_hex(12)}"
             rotated = f"rt-{secrets.token_hex(8)}"

@@ -119,9 +119,31 @@ def consent():
     """The consent page, already agreed: the advertiser picked is ``fake_account``."""
     if not request.args.get("app_id") or not request.args.get("state"):
         return _body(40002, "app_id and state are required")
-    code = state().issue_code(PLATFORM, request.args.get("fake_account", ""))
+    if request.args.get("fake_account"):
+        reach: tuple[str, ...] = (request.args["fake_account"],)
+    else:
+        reach = state().reach_of(PLATFORM, request.args.get("fake_login"))
+    code = state().issue_code(PLATFORM, reach=reach)
     query = urlencode({"auth_code": code, "code": code, "state": request.args["state"]})
     return redirect(f"{request.args['redirect_uri']}?{query}")
+
+
+@bp.get("/tiktok/open_api/v1.3/oauth2/advertiser/get/")
+def advertisers():
+    """The advertisers that authorised the app, for the token in Access-Token."""
+    if not request.args.get("app_id") or not request.args.get("secret"):
+        return _body(40002, "app_id and secret are required")
+    st = state()
+    reach = st.reach_of_token(PLATFORM, request.headers.get("Access-Token"))
+    if not reach:
+        return _body(40105, "The access token is invalid or has expired.")
+    st.record(PLATFORM, None, "advertisers", 0)
+    listed = [
+        {"advertiser_id": a, "advertiser_name": st.accounts[(PLATFORM, a)].name}
+        for a in reach
+        if (PLATFORM, a) in st.accounts
+    ]
+    return _body(0, "OK", {"list": listed})
 
 
 @bp.post("/tiktok/open_api/v1.3/oauth2/access_token/")

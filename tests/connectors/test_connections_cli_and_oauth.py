@@ -225,7 +225,7 @@ def test_oauth_flow_through_the_api_callback(
 
     # The same code cannot be used twice.
     replay = requests.get(callback, timeout=30)
-    assert replay.status_code == 400 and "refused the authorisation code" in replay.text
+    assert replay.status_code == 400 and "already used" in replay.text
 
 
 def test_demo_account_is_connected_to_every_platform_fake(settings, make_account) -> None:

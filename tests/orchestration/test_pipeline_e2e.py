@@ -105,9 +105,9 @@ def test_hits_become_report_rows_and_rematerialising_changes_nothing(warehouse_e
         assert got == expected
         assert body["totals"]["sessions"] == simulation.sessions
 
-        # Another account's key sees nothing of acme.
+        # Another account's key sees nothing of acme, not even that it exists.
         denied = report(api.base_url, other_key, account="acme")
-        assert denied.status_code == 403
+        assert denied.status_code == 404
         assert "data" not in denied.json()
         assert report(api.base_url, other_key).json()["data"] == []
         assert report(api.base_url, None).status_code == 401

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -78,6 +79,14 @@ class Rule:
 
     def text(self) -> str:
         return " and ".join(c.text() for c in self.conditions)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "position": self.position,
+            "channel": self.channel,
+            "conditions": [c.__dict__ for c in self.conditions],
+            "text": self.text(),
+        }
 
 
 def validate_channel(channel: str) -> str:
@@ -263,3 +272,18 @@ def rules_by_account(session: Session, slugs: list[str]) -> dict[str, list[Rule]
         select(Account).options(selectinload(Account.channel_rules)).where(Account.slug.in_(slugs))
     )
     return {a.slug: [_rule(r) for r in _ordered(a)] for a in accounts}
+
+
+def reorder_rules(session: Session, slug: str, order: list[int]) -> list[Rule]:
+    """Put the rules in a new order: ``order`` lists every current position once,
+    the rule to come first first."""
+    account = _account(session, slug)
+    rows = _ordered(account)
+    if sorted(order) != list(range(1, len(rows) + 1)):
+        raise RegistryError(
+            f"order must list each of the positions 1 to {len(rows)} exactly once"
+            if rows
+            else "there are no channel rules to reorder"
+        )
+    _renumber(session, account, [rows[position - 1] for position in order])
+    return list_rules(session, slug)

@@ -26,6 +26,7 @@ from touchline.control.models import Account, Base, utcnow
 from touchline.platforms import PLATFORMS
 
 EXTERNAL_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+ERROR_CHARS = 500
 
 
 class ConnectionsError(ValueError):
@@ -47,6 +48,12 @@ class Connection(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_refreshed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The last pull of the ad-platform assets (revision 0006): when it ended, when
+    # one last succeeded, and the first line of the last failure (never a secret).
+    last_pull_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_success_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str | None] = mapped_column(String(ERROR_CHARS), default=None)
+    last_error_at: Mapped[datetime | None] = mapped_column(default=None)
 
     def __repr__(self) -> str:  # never the blob
         return (
@@ -206,3 +213,98 @@ def remove_connection(
     for conn in rows:
         session.delete(conn)
     return len(rows)
+
+
+# --- status: what a settings page shows (no secrets, no decryption) ---------------
+
+
+@dataclass(frozen=True)
+class ConnectionStatus:
+    id: int
+    account: str
+    platform: str
+    external_account_id: str
+    created_at: datetime
+    updated_at: datetime
+    last_pull_at: datetime | None
+    last_success_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.platform}:{self.external_account_id}"
+
+
+def _status(conn: Connection, slug: str) -> ConnectionStatus:
+    return ConnectionStatus(
+        id=conn.id,
+        account=slug,
+        platform=conn.platform,
+        external_account_id=conn.external_account_id,
+        created_at=conn.created_at,
+        updated_at=conn.updated_at,
+        last_pull_at=conn.last_pull_at,
+        last_success_at=conn.last_success_at,
+        last_error=conn.last_error,
+        last_error_at=conn.last_error_at,
+    )
+
+
+def connection_statuses(session: Session, account_slug: str) -> list[ConnectionStatus]:
+    """The account's connections with their last pull; the secrets stay sealed."""
+    account = _account(session, account_slug)
+    rows = session.scalars(
+        select(Connection)
+        .where(Connection.account_id == account.id)
+        .order_by(Connection.platform, Connection.external_account_id)
+    )
+    return [_status(conn, account.slug) for conn in rows]
+
+
+def connection_status(session: Session, account_slug: str, connection_id: int) -> ConnectionStatus:
+    account = _account(session, account_slug)
+    conn = session.get(Connection, connection_id)
+    if conn is None or conn.account_id != account.id:
+        raise ConnectionsError(f"{account_slug} has no connection with id {connection_id}")
+    return _status(conn, account.slug)
+
+
+def remove_connection_by_id(session: Session, account_slug: str, connection_id: int) -> None:
+    account = _account(session, account_slug)
+    conn = session.get(Connection, connection_id)
+    if conn is None or conn.account_id != account.id:
+        raise ConnectionsError(f"{account_slug} has no connection with id {connection_id}")
+    session.delete(conn)
+    session.flush()
+
+
+def first_line(message: str, secrets: dict[str, Any] | None = None) -> str:
+    """The first line of an error, capped, with any of the connection's secret
+    values blanked out: connectors never put one in a message, and this makes
+    sure the settings page cannot show one even if a platform echoed it."""
+    line = (message.strip().splitlines() or [""])[0]
+    for value in (secrets or {}).values():
+        if isinstance(value, str) and len(value) >= 6:
+            line = line.replace(value, "[redacted]")
+    return line[: ERROR_CHARS - 1] + "…" if len(line) > ERROR_CHARS else line
+
+
+def record_pull(
+    session: Session,
+    connection_id: int,
+    error: str | None = None,
+    secrets: dict[str, Any] | None = None,
+) -> None:
+    """Note a finished pull of one connection: success (``error`` None) or its
+    failure's first line. A connection removed meanwhile is left alone."""
+    conn = session.get(Connection, connection_id)
+    if conn is None:
+        return
+    now = utcnow()
+    conn.last_pull_at = now
+    if error is None:
+        conn.last_success_at = now
+    else:
+        conn.last_error = first_line(error, secrets)
+        conn.last_error_at = now

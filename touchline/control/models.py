@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -41,6 +41,8 @@ class Account(Base):
     lookback_days: Mapped[int] = mapped_column(Integer, default=30)
     fit_days: Mapped[int] = mapped_column(Integer, default=90)
     view_through_hours: Mapped[int] = mapped_column(Integer, default=0)
+    # Reports' week grain: 0 = weeks start on Monday … 6 = Sunday.
+    week_start: Mapped[int] = mapped_column(Integer, default=0)
 
     domains: Mapped[list[AccountDomain]] = relationship(
         back_populates="account", cascade="all, delete-orphan", order_by="AccountDomain.domain"
@@ -132,3 +134,109 @@ class CookielessSalt(Base):
 
     day: Mapped[date] = mapped_column(primary_key=True)
     salt: Mapped[str] = mapped_column(String(64))
+
+
+# --- people: dashboard users, their accounts, login sessions and the audit log -----
+
+
+class User(Base):
+    """Someone who logs in to the dashboard. ``password_hash`` is an argon2 hash,
+    None until an invited user has chosen a password."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # normalised: lowercase
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    password_changed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+
+class Membership(Base):
+    """A user's role on one account: viewer, editor or admin."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("user_id", "account_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    account: Mapped[Account] = relationship()
+
+
+class UserSession(Base):
+    """A login. The cookie holds a random token; only its SHA-256 is kept, so a
+    copy of this table logs nobody in."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Invite(Base):
+    """An invitation to join an account with a role; its token (hashed here) is
+    shown once to whoever invited, and works once."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(8))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    account: Mapped[Account] = relationship()
+
+
+class LoginAttempt(Base):
+    """A failed login, counted per email (hashed: people type passwords into the
+    email field) and per client network. Kept in the database so that every API
+    worker and instance sees the same count."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_key_at", "key", "attempted_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80))  # "email:<sha256>" or "ip:<address or /64>"
+    attempted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """Who changed what, when, with the values before and after (JSON, no secrets).
+    The account is kept by slug, without a foreign key: the trail outlives rows."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_account_id", "account_slug", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(254))
+    account_slug: Mapped[str | None] = mapped_column(String(64), default=None)
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(254))
+    before_json: Mapped[str | None] = mapped_column(Text, default=None)
+    after_json: Mapped[str | None] = mapped_column(Text, default=None)

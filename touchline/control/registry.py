@@ -372,3 +372,60 @@ def cookieless_salt(session: Session, day: date) -> str:
     except IntegrityError:  # another collector instance made it first
         return session.get(CookielessSalt, day, populate_existing=True).salt
     return salt
+
+
+# --- account settings as the settings pages show and change them ---------------------
+
+NAME_MAX = 200
+
+
+def account_settings(session: Session, slug: str) -> dict[str, object]:
+    """Every setting of an account a settings page shows (no secret among them:
+    the tracking token is public, it is in the site's HTML)."""
+    account = session.scalar(_collection_query().where(Account.slug == slug))
+    if account is None:
+        raise RegistryError(f"no account named {slug!r}")
+    return {
+        "slug": account.slug,
+        "name": account.name,
+        "timezone": account.timezone,
+        "currency": account.currency,
+        "week_start": getattr(account, "week_start", 0),
+        "domains": list(account.domain_names),
+        "cookie_domain": account.cookie_domain,
+        "consent_default": account.consent_default,
+        "anonymize_ip": account.anonymize_ip,
+        "bot_policy": account.bot_policy,
+        "tracking_token": account.tracking_token,
+        "has_write_key": account.write_key_hash is not None,
+    }
+
+
+def update_profile(
+    session: Session,
+    slug: str,
+    *,
+    name: str | None = None,
+    timezone: str | None = None,
+    currency: str | None = None,
+    week_start: int | None = None,
+) -> None:
+    """Name, time zone, currency and week start, validated as ``create_account`` does."""
+    account = session.scalar(select(Account).where(Account.slug == slug))
+    if account is None:
+        raise RegistryError(f"no account named {slug!r}")
+    if name is not None:
+        name = name.strip()
+        if not name or len(name) > NAME_MAX:
+            raise RegistryError(f"an account name is 1-{NAME_MAX} characters")
+        account.name = name
+    if timezone is not None or currency is not None:
+        new_currency = (currency or account.currency).upper()
+        validate_account_fields(account.slug, timezone or account.timezone, new_currency)
+        account.timezone = timezone or account.timezone
+        account.currency = new_currency
+    if week_start is not None:
+        if not 0 <= week_start <= 6:
+            raise RegistryError("week start must be 0 (Monday) to 6 (Sunday)")
+        account.week_start = week_start
+    session.flush()

@@ -131,8 +131,12 @@
 {%- endmacro %}
 
 {% macro mysql__ensure_partition_index(columns) -%}
+    {{ return(touchline.mysql__ensure_index('ix_' ~ this.identifier ~ '_partition', columns)) }}
+{%- endmacro %}
+
+{#- `create index` unless the table has an index of that name (MySQL/MariaDB). -#}
+{% macro mysql__ensure_index(index_name, columns) -%}
     {%- if execute -%}
-        {%- set index_name = 'ix_' ~ this.identifier ~ '_partition' -%}
         {%- set found = run_query(
             "select count(*) from information_schema.statistics"
             ~ " where table_schema = '" ~ this.schema ~ "'"
@@ -185,4 +189,34 @@
     {%- else -%}
         (1 = 1)
     {%- endif -%}
+{%- endmacro %}
+
+
+{#- The second post-hook of the marts: a covering index for the report API on
+    MySQL/MariaDB, from the model's meta.report_index (the account, the
+    dimensions reports filter on first, the day, then the columns they group
+    and add up). A report over a year of one account then reads the index
+    alone instead of looking up every row: on 2.6 M rows of
+    fct_attribution_campaign_daily, 2.6 s became 0.07 s (docs/benchmarks.md).
+    Nothing without meta.report_index; DuckDB needs none (columnar). -#}
+{% macro ensure_report_index() -%}
+    {%- if not execute or model.config.get('materialized') != 'incremental' -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set columns = (model.config.get('meta') or {}).get('report_index') -%}
+    {%- if not columns -%}
+        {{ return('') }}
+    {%- endif -%}
+    {{ return(adapter.dispatch('ensure_report_index', 'touchline')(columns)) }}
+{%- endmacro %}
+
+{% macro default__ensure_report_index(columns) -%}
+{%- endmacro %}
+
+{% macro mysql__ensure_report_index(columns) -%}
+    {{ return(touchline.mysql__ensure_index('ix_' ~ this.identifier ~ '_report', columns)) }}
+{%- endmacro %}
+
+{% macro mariadb__ensure_report_index(columns) -%}
+    {{ return(touchline.mysql__ensure_report_index(columns)) }}
 {%- endmacro %}

@@ -58,33 +58,7 @@ sale_hits as (
 
 ),
 
-first_orders as (
-
-    -- an order sent twice (a reloaded thank-you page) is one sale, the first
-    select account, order_id, min(event_at) as first_at
-    from {{ ref('stg_hits__sales') }}
-    where {{ account_filter() }}
-        and not coalesce(is_bot, false)
-        and order_id is not null
-        and revenue is not null
-    group by account, order_id
-
-),
-
-sales as (
-
-    select
-        sale_hits.*,
-        row_number() over (
-            partition by sale_hits.account, sale_hits.order_id order by sale_hits.hit_id
-        ) as hit_number
-    from sale_hits
-    inner join first_orders
-        on first_orders.account = sale_hits.account
-        and first_orders.order_id = sale_hits.order_id
-        and first_orders.first_at = sale_hits.sale_at
-
-),
+{{ order_first_sends('sale_at') }},
 
 sale_people as (
 

@@ -1,7 +1,7 @@
 {{
     config(
         unique_key=['account', 'date_day', 'platform', 'campaign_id', 'model'],
-        meta={'partition_date_column': 'date_day', 'partition_index': ['account', 'date_day', 'model'], 'restated_by_month': true},
+        meta={'partition_date_column': 'date_day', 'partition_index': ['account', 'date_day', 'model'], 'restated_by_month': true, 'report_index': ['account', 'model', 'date_day', 'platform', 'campaign_id', 'conversions', 'revenue', 'spend']},
     )
 }}
 

@@ -1,7 +1,7 @@
 {{
     config(
         unique_key=['account', 'date_day', 'platform', 'account_id', 'campaign_id'],
-        meta={'partition_date_column': 'date_day', 'partition_index': ['account', 'date_day', 'platform']},
+        meta={'partition_date_column': 'date_day', 'partition_index': ['account', 'date_day', 'platform'], 'report_index': ['account', 'date_day', 'platform', 'campaign_id', 'impressions', 'clicks', 'spend_reporting', 'conversions', 'conversions_value_reporting']},
     )
 }}
 

@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 import touchline.control.connections  # noqa: F401  (its table in Base.metadata)
+import touchline.control.oauth_flows  # noqa: F401  (its table in Base.metadata)
 from touchline.control.models import Base
 
 config = context.config
