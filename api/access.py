@@ -20,14 +20,14 @@ import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from flask import Flask, current_app, g, request
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
-from touchline.control import logins
+from touchline.control import audit, logins
 from touchline.control.db import session_scope
 from touchline.control.models import ApiKey, utcnow
 from touchline.control.registry import (
@@ -51,6 +51,8 @@ __all__ = [
     "control_db_url",
     "install",
     "principal",
+    "record",
+    "record_change",
 ]
 
 log = logging.getLogger(__name__)
@@ -237,6 +239,34 @@ def principal() -> Principal:
 def actor() -> str:
     """Who to name in the audit log."""
     return principal().label
+
+
+def record(session: Session, slug: str, action: str, target: str, before: Any, after: Any) -> None:
+    """An audit entry for a change the caller made to account ``slug``."""
+    audit.record(
+        session,
+        actor=actor(),
+        account_slug=slug,
+        action=action,
+        target=target,
+        before=before,
+        after=after,
+    )
+
+
+def record_change(
+    session: Session, slug: str, action: str, before: dict[str, Any], after: dict[str, Any]
+) -> None:
+    """An audit entry of the settings that changed between two snapshots, if any did."""
+    audit.record_change(
+        session,
+        actor=actor(),
+        account_slug=slug,
+        action=action,
+        target=slug,
+        before=before,
+        after=after,
+    )
 
 
 def account_for(slug: str | None, minimum: Role = Role.VIEWER) -> AccountInfo:

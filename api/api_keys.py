@@ -12,7 +12,7 @@ from flask import Blueprint, Response, jsonify
 from api import access
 from api.access import Role
 from api.bodies import iso, json_body, refusal, text_field
-from touchline.control import api_keys, audit
+from touchline.control import api_keys
 from touchline.control.registry import RegistryError
 
 bp = Blueprint("api_keys", __name__, url_prefix="/api/v1/accounts/<slug>")
@@ -44,14 +44,13 @@ def create_key(slug: str) -> tuple[Response, int]:
     try:
         with access.control() as session:
             plaintext, key = api_keys.create(session, account.slug, name)
-            audit.record(
+            access.record(
                 session,
-                actor=access.actor(),
-                account_slug=account.slug,
-                action="api_key.create",
-                target=key.prefix,
-                before=None,
-                after={"name": key.name, "prefix": key.prefix},
+                account.slug,
+                "api_key.create",
+                key.prefix,
+                None,
+                {"name": key.name, "prefix": key.prefix},
             )
     except RegistryError as exc:
         raise refusal(exc) from None
@@ -65,14 +64,13 @@ def revoke_key(slug: str, key_id: int) -> Response:
     try:
         with access.control() as session:
             key = api_keys.revoke(session, account.slug, key_id)
-            audit.record(
+            access.record(
                 session,
-                actor=access.actor(),
-                account_slug=account.slug,
-                action="api_key.revoke",
-                target=key.prefix,
-                before={"name": key.name, "prefix": key.prefix},
-                after={"revoked_at": iso(key.revoked_at)},
+                account.slug,
+                "api_key.revoke",
+                key.prefix,
+                {"name": key.name, "prefix": key.prefix},
+                {"revoked_at": iso(key.revoked_at)},
             )
     except RegistryError as exc:
         raise refusal(exc) from None

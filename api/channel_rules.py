@@ -16,8 +16,8 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify
 
-from api.access import Role, account_for
-from api.settings import app_settings, check_fields, control, field_errors, json_object, record
+from api.access import Role, account_for, record
+from api.settings import app_settings, check_fields, control, field_errors, json_object
 from touchline import channel_preview
 from touchline.control import channel_rules as rules
 from touchline.control.registry import RegistryError

@@ -23,8 +23,8 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, url_for
 
-from api.access import Role, account_for, principal
-from api.settings import app_settings, check_fields, control, json_object, record
+from api.access import Role, account_for, principal, record
+from api.settings import app_settings, check_fields, control, json_object
 from touchline.control import connections as store
 from touchline.control import oauth_flows as flows
 from touchline.platforms import PLATFORMS

@@ -19,7 +19,7 @@ from flask import Blueprint, Response, jsonify
 from api import access
 from api.access import Role
 from api.bodies import iso, json_body, refusal, text_field
-from touchline.control import audit, users
+from touchline.control import users
 from touchline.control.registry import RegistryError
 from touchline.control.users import MemberInfo
 
@@ -44,18 +44,6 @@ def _member(session, slug: str, user_id: int) -> MemberInfo:
     raise users.NotFound(f"user {user_id} is not a member of {slug}")
 
 
-def _record(session, slug: str, action: str, target: str, before, after) -> None:
-    audit.record(
-        session,
-        actor=access.actor(),
-        account_slug=slug,
-        action=action,
-        target=target,
-        before=before,
-        after=after,
-    )
-
-
 @bp.get("/members")
 def list_members(slug: str) -> Response:
     account = access.account_for(slug, Role.ADMIN)
@@ -78,7 +66,7 @@ def add_member(slug: str) -> tuple[Response, int]:
                 raise users.Conflict(f"{user.email} is already a member; change their role instead")
             users.set_membership(session, user.email, account.slug, role)
             member = _member(session, account.slug, user.id)
-            _record(
+            access.record(
                 session, account.slug, "member.add", user.email, None, {"role": member.role.label}
             )
     except RegistryError as exc:
@@ -96,7 +84,7 @@ def change_role(slug: str, user_id: int) -> Response:
             users.set_membership(session, before.user.email, account.slug, role, keep_an_admin=True)
             after = _member(session, account.slug, user_id)
             if after.role != before.role:
-                _record(
+                access.record(
                     session,
                     account.slug,
                     "member.role",
@@ -116,7 +104,7 @@ def remove_member(slug: str, user_id: int) -> Response:
         with access.control() as session:
             member = _member(session, account.slug, user_id)
             users.remove_membership(session, member.user.email, account.slug, keep_an_admin=True)
-            _record(
+            access.record(
                 session,
                 account.slug,
                 "member.remove",
@@ -156,7 +144,7 @@ def create_invite(slug: str) -> tuple[Response, int]:
     try:
         with access.control() as session:
             token, invite = users.create_invite(session, email, account.slug, role, access.actor())
-            _record(
+            access.record(
                 session,
                 account.slug,
                 "invite.create",
@@ -180,7 +168,7 @@ def revoke_invite(slug: str, invite_id: int) -> Response:
     try:
         with access.control() as session:
             invite = users.revoke_invite(session, account.slug, invite_id)
-            _record(
+            access.record(
                 session,
                 account.slug,
                 "invite.revoke",

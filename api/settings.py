@@ -19,8 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from api.access import Role, account_for, actor
-from touchline.control import audit, channel_rules, registry
+from api.access import Role, account_for, record, record_change
+from touchline.control import channel_rules, registry
 from touchline.control.db import session_scope
 from touchline.control.models import Account, BlacklistEntry
 from touchline.settings import Settings
@@ -102,18 +102,6 @@ def field_errors(name: str) -> Iterator[None]:
         raise JsonError(400, f"{name}: {exc}", field=name) from None
 
 
-def record(session: Session, slug: str, action: str, target: str, before: Any, after: Any) -> None:
-    audit.record(
-        session,
-        actor=actor(),
-        account_slug=slug,
-        action=action,
-        target=target,
-        before=before,
-        after=after,
-    )
-
-
 # --- the account ---------------------------------------------------------------------
 
 
@@ -158,15 +146,7 @@ def patch_account(slug: str) -> Response:
                         session, account.slug, registry.AccountUpdate(**{name: value})
                     )
         after = registry.account_settings(session, account.slug)
-        audit.record_change(
-            session,
-            actor=actor(),
-            account_slug=account.slug,
-            action="account.update",
-            target=account.slug,
-            before=before,
-            after=after,
-        )
+        record_change(session, account.slug, "account.update", before, after)
     return jsonify(after)
 
 
@@ -276,13 +256,5 @@ def patch_attribution(slug: str) -> Response:
             with field_errors(name):
                 channel_rules.update_attribution_settings(session, account.slug, **{name: value})
         after = _attribution(session, account.slug)
-        audit.record_change(
-            session,
-            actor=actor(),
-            account_slug=account.slug,
-            action="attribution.update",
-            target=account.slug,
-            before=before,
-            after=after,
-        )
+        record_change(session, account.slug, "attribution.update", before, after)
     return jsonify(after)
